@@ -1,0 +1,3 @@
+module github.com/telefonistka/telefonistka/cmd/telefonistka
+
+go 1.26

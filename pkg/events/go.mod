@@ -1,0 +1,3 @@
+module github.com/telefonistka/telefonistka/pkg/events
+
+go 1.26

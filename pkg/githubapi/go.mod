@@ -1,0 +1,3 @@
+module github.com/telefonistka/telefonistka/pkg/githubapi
+
+go 1.26

@@ -1,0 +1,3 @@
+module github.com/telefonistka/telefonistka/pkg/plan
+
+go 1.26

@@ -1,0 +1,3 @@
+module github.com/telefonistka/telefonistka/services/argodiff
+
+go 1.26

@@ -1,0 +1,3 @@
+module github.com/telefonistka/telefonistka/services/drift
+
+go 1.26

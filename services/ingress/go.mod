@@ -1,0 +1,3 @@
+module github.com/telefonistka/telefonistka/services/ingress
+
+go 1.26

@@ -1,0 +1,3 @@
+module github.com/telefonistka/telefonistka/services/planner
+
+go 1.26

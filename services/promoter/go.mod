@@ -1,0 +1,3 @@
+module github.com/telefonistka/telefonistka/services/promoter
+
+go 1.26
