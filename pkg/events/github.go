@@ -1,0 +1,70 @@
+package events
+
+import "time"
+
+// TypeGitHubDelivery is a webhook delivery from GitHub, stored by ingress.
+const TypeGitHubDelivery = "github.delivery_received.v1"
+
+// GitHubDelivery is a GitHub webhook delivery as ingress received it. Body
+// holds the raw request body byte for byte (base64 in JSON), so consumers can
+// forward it with the original signature intact.
+type GitHubDelivery struct {
+	// DeliveryID is X-GitHub-Delivery.
+	DeliveryID string `json:"deliveryId"`
+	// Event is X-GitHub-Event, e.g. "pull_request".
+	Event string `json:"event"`
+	// Action is the payload's "action" field, if any.
+	Action string `json:"action,omitempty"`
+	// Headers are the request headers that matter to consumers, in canonical
+	// form (X-GitHub-Event, X-GitHub-Delivery, X-GitHub-Hook-ID,
+	// X-Hub-Signature-256, X-Hub-Signature, Content-Type, User-Agent, ...).
+	Headers map[string]string `json:"headers"`
+	// Body is the raw request body as received.
+	Body []byte `json:"body"`
+	// ReceivedAt is when ingress accepted the delivery.
+	ReceivedAt time.Time `json:"receivedAt"`
+}
+
+// EventType implements Payload.
+func (*GitHubDelivery) EventType() string { return TypeGitHubDelivery }
+
+// TypeConsumerFailed records a message a consumer gave up on: it failed
+// permanently, or it was delivered the maximum number of times. It is
+// published on the dead-letter subject of the consumer.
+const TypeConsumerFailed = "consumer.failed.v1"
+
+// ConsumerFailed is the dead-letter record of a message.
+type ConsumerFailed struct {
+	// Consumer is the durable consumer (service) that gave up.
+	Consumer string `json:"consumer"`
+	// Stream and StreamSequence locate the original message, so an operator
+	// can inspect or replay it while the stream still holds it.
+	Stream         string `json:"stream"`
+	StreamSequence uint64 `json:"streamSequence"`
+	// Subject is the original message's subject.
+	Subject string `json:"subject"`
+	// Deliveries is how many times the message was delivered.
+	Deliveries uint64 `json:"deliveries"`
+	// Reason is "permanent" (the handler said retrying cannot help) or
+	// "max_deliveries".
+	Reason string `json:"reason"`
+	// Error is the last handler error.
+	Error string `json:"error"`
+	// OriginalID and OriginalType identify the failed event.
+	OriginalID   string `json:"originalId"`
+	OriginalType string `json:"originalType"`
+}
+
+// EventType implements Payload.
+func (*ConsumerFailed) EventType() string { return TypeConsumerFailed }
+
+// Reasons for ConsumerFailed.
+const (
+	FailedPermanent     = "permanent"
+	FailedMaxDeliveries = "max_deliveries"
+)
+
+func init() {
+	register(func() Payload { return &GitHubDelivery{} })
+	register(func() Payload { return &ConsumerFailed{} })
+}

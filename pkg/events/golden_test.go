@@ -1,0 +1,189 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// examples holds one filled-in example per event type. Each family's test
+// file adds its own from init.
+var examples = map[string]Payload{}
+
+func init() {
+	examples[TypeGitHubDelivery] = &GitHubDelivery{
+		DeliveryID: "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+		Event:      "pull_request",
+		Action:     "closed",
+		Headers: map[string]string{
+			"Content-Type":        "application/json",
+			"User-Agent":          "GitHub-Hookshot/044aadd",
+			"X-Github-Delivery":   "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+			"X-Github-Event":      "pull_request",
+			"X-Github-Hook-Id":    "292430182",
+			"X-Hub-Signature-256": "sha256=d57c68ca6f92289e6987922ff26938930f6e66a2d161ef06abdf1859230aa23c",
+		},
+		Body:       []byte(`{"action":"closed","number":7}`),
+		ReceivedAt: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC),
+	}
+	examples[TypeConsumerFailed] = &ConsumerFailed{
+		Consumer: "planner", Stream: StreamGitHub, StreamSequence: 42,
+		Subject:    "github.pull_request.closed.acme.gitops",
+		Deliveries: 10, Reason: FailedMaxDeliveries,
+		Error:      "reading telefonistka.yaml at 1f2e3d: 502 Bad Gateway",
+		OriginalID: "b3c1a9e2-0f4d-4a51-9d7c-2c1e5b8f6a10", OriginalType: TypeGitHubDelivery,
+	}
+}
+
+func exampleEnvelope(t *testing.T, p Payload) *Envelope {
+	t.Helper()
+	env, err := New(Meta{
+		ID:            "6f1d2c3b-4a59-4e8d-9c7b-1a2b3c4d5e6f",
+		Source:        "example",
+		CorrelationID: "72d3162e-cc78-11e3-81ab-4c9367dc0958",
+		CausationID:   "0a9b8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d",
+		Repo:          &Repo{Owner: "acme", Name: "gitops"},
+		PR:            7,
+		Time:          time.Date(2026, 11, 21, 10, 0, 1, 0, time.UTC),
+	}, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env
+}
+
+func TestEveryTypeHasAnExample(t *testing.T) {
+	for _, typ := range Types() {
+		if _, ok := examples[typ]; !ok {
+			t.Errorf("event type %s has no example (and so no golden file)", typ)
+		}
+	}
+}
+
+func TestGoldenRoundTrip(t *testing.T) {
+	for _, typ := range Types() {
+		p, ok := examples[typ]
+		if !ok {
+			continue
+		}
+		t.Run(typ, func(t *testing.T) {
+			if v := reflect.ValueOf(p).Elem(); v.IsZero() {
+				t.Fatal("example is empty")
+			}
+			assertAllFieldsSet(t, typ, reflect.ValueOf(p).Elem())
+			got, err := json.MarshalIndent(exampleEnvelope(t, p), "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			path := filepath.Join("testdata", typ+".json")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("reading golden (run with -update): %v", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("encoding differs from %s:\n got: %s\nwant: %s", path, got, want)
+			}
+			// Strict decode of the golden file and re-encode must be lossless.
+			env, err := Decode(want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			payload, err := env.Payload()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(payload, p) {
+				t.Fatalf("payload after round trip:\n got %#v\nwant %#v", payload, p)
+			}
+			again, err := json.MarshalIndent(env, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(append(again, '\n'), want) {
+				t.Fatalf("re-encoding the decoded golden differs:\n%s", again)
+			}
+		})
+	}
+}
+
+// assertAllFieldsSet makes sure examples exercise every field, so a golden
+// file shows the whole wire shape.
+func assertAllFieldsSet(t *testing.T, path string, v reflect.Value) {
+	t.Helper()
+	if v.Kind() != reflect.Struct {
+		return
+	}
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		name := path + "." + v.Type().Field(i).Name
+		if f.IsZero() && !strings.Contains(v.Type().Field(i).Tag.Get("json"), "omitempty") {
+			t.Errorf("%s is not set in the example", name)
+		}
+		if f.Kind() == reflect.Struct && f.Type() != reflect.TypeOf(time.Time{}) {
+			assertAllFieldsSet(t, name, f)
+		}
+	}
+}
+
+func TestDecodeIsStrict(t *testing.T) {
+	good, err := exampleEnvelope(t, examples[TypeConsumerFailed]).Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decode(good); err != nil {
+		t.Fatalf("valid envelope rejected: %v", err)
+	}
+	unknownTop := bytes.Replace(good, []byte(`{"id"`), []byte(`{"bogus":1,"id"`), 1)
+	if _, err := Decode(unknownTop); err == nil {
+		t.Error("unknown envelope field accepted")
+	}
+	env, _ := Decode(good)
+	env.Data = json.RawMessage(`{"consumer":"x","surprise":true}`)
+	if _, err := env.Payload(); err == nil {
+		t.Error("unknown payload field accepted")
+	}
+	env.Type = "nope.nothing.v1"
+	if _, err := env.Payload(); err == nil {
+		t.Error("unknown type accepted")
+	}
+	if _, err := Decode([]byte(`{"id":"x","type":"consumer.failed.v1","data":{}} {}`)); err == nil {
+		t.Error("trailing data accepted")
+	}
+	if _, err := Decode([]byte(`{"type":"consumer.failed.v1","data":{}}`)); err == nil {
+		t.Error("envelope without id accepted")
+	}
+}
+
+func TestDecodeDataChecksType(t *testing.T) {
+	env := exampleEnvelope(t, examples[TypeConsumerFailed])
+	if err := env.DecodeData(&GitHubDelivery{}); err == nil {
+		t.Fatal("decoding a consumer.failed event as a delivery succeeded")
+	}
+}
+
+func TestDeriveIDIsDeterministicAndUnambiguous(t *testing.T) {
+	a := DeriveID("acme/gitops", "abc", "k")
+	if a != DeriveID("acme/gitops", "abc", "k") {
+		t.Fatal("same parts gave different ids")
+	}
+	if DeriveID("ab", "c") == DeriveID("a", "bc") {
+		t.Fatal("part boundaries are ambiguous")
+	}
+	if RandomID() == RandomID() {
+		t.Fatal("random ids repeat")
+	}
+}
