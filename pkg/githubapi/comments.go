@@ -1,0 +1,47 @@
+package githubapi
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/go-github/v52/github"
+)
+
+// Marker starts every comment the bot writes (followed by "\n"), so later
+// runs can find and minimise them.
+const Marker = "<!-- telefonistka_tag -->"
+
+// MaxCommentLength is GitHub's limit on a comment body, in characters.
+const MaxCommentLength = 65536
+
+// WithMarker returns body starting with Marker and a newline, adding them
+// unless they are already there.
+func WithMarker(body string) string {
+	if strings.HasPrefix(body, Marker+"\n") {
+		return body
+	}
+	return Marker + "\n" + body
+}
+
+// HasMarker reports whether a comment body starts with Marker.
+func HasMarker(body string) bool {
+	return strings.HasPrefix(strings.TrimLeft(body, " \t\r\n"), Marker)
+}
+
+// CommentCreator creates issue and PR comments; *github.IssuesService is one.
+type CommentCreator interface {
+	CreateComment(ctx context.Context, owner, repo string, number int, comment *github.IssueComment) (*github.IssueComment, *github.Response, error)
+}
+
+// PostComment comments body, led by Marker, on issue or PR number. The
+// returned comment's NodeID belongs in the exclusion set of MinimizeOutdated
+// for the rest of the run.
+func PostComment(ctx context.Context, issues CommentCreator, owner, repo string, number int, body string) (*github.IssueComment, error) {
+	body = WithMarker(body)
+	c, _, err := issues.CreateComment(ctx, owner, repo, number, &github.IssueComment{Body: &body})
+	if err != nil {
+		return nil, Classify(fmt.Errorf("commenting on %s/%s#%d: %w", owner, repo, number, err))
+	}
+	return c, nil
+}

@@ -1,0 +1,84 @@
+package githubapi
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// Config is how a process reaches GitHub. Load it once in main with
+// LoadConfig. Tokens are Secrets, so printing a Config never shows them.
+type Config struct {
+	// Main identity: a token, or a GitHub App (which wins when AppID is set).
+	OAuthToken        Secret `envconfig:"GITHUB_OAUTH_TOKEN"`
+	AppID             int64  `envconfig:"GITHUB_APP_ID"`
+	AppPrivateKeyPath string `envconfig:"GITHUB_APP_PRIVATE_KEY_PATH"`
+
+	// Approver identity, used only to approve promotion PRs. Optional and
+	// never checked at start: ApproverForOwner reports what is missing.
+	ApproverOAuthToken        Secret `envconfig:"APPROVER_GITHUB_OAUTH_TOKEN"`
+	ApproverAppID             int64  `envconfig:"APPROVER_GITHUB_APP_ID"`
+	ApproverAppPrivateKeyPath string `envconfig:"APPROVER_GITHUB_APP_PRIVATE_KEY_PATH"`
+
+	// Host is a GitHub Enterprise Server host, with or without a scheme.
+	Host string `envconfig:"GITHUB_HOST"`
+	// URL is a full REST base URL such as http://127.0.0.1:9000/api/v3/; it wins over Host.
+	URL string `envconfig:"GITHUB_URL"`
+
+	// CommitStatusURLTemplatePath names a Go template file rendering the
+	// target URL of the telefonistka commit status.
+	CommitStatusURLTemplatePath string `envconfig:"CUSTOM_COMMIT_STATUS_URL_TEMPLATE_PATH"`
+
+	// WriteRate is how many content-creating calls (POST, PATCH, PUT,
+	// DELETE) per second each installation or token may make once its
+	// burst is spent; WriteBurst is that burst.
+	WriteRate  float64 `envconfig:"GITHUB_WRITE_RATE" default:"1"`
+	WriteBurst int     `envconfig:"GITHUB_WRITE_BURST" default:"5"`
+}
+
+// LoadConfig reads Config from the environment and validates it.
+func LoadConfig() (Config, error) {
+	var c Config
+	if err := envconfig.Process("", &c); err != nil {
+		return Config{}, fmt.Errorf("reading github configuration from the environment: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Validate checks the main identity, the endpoints and the pacing
+// settings. The approver identity is not checked here (see ApproverForOwner).
+func (c Config) Validate() error {
+	var errs []error
+	switch {
+	case c.AppID != 0 && c.AppPrivateKeyPath == "":
+		errs = append(errs, errors.New("GITHUB_APP_ID is set but GITHUB_APP_PRIVATE_KEY_PATH is empty"))
+	case c.AppID == 0 && c.AppPrivateKeyPath != "":
+		errs = append(errs, errors.New("GITHUB_APP_PRIVATE_KEY_PATH is set but GITHUB_APP_ID is empty"))
+	case c.AppID < 0:
+		errs = append(errs, fmt.Errorf("GITHUB_APP_ID must be positive, got %d", c.AppID))
+	case c.AppID == 0 && !c.OAuthToken.IsSet():
+		errs = append(errs, errors.New("no GitHub identity: set GITHUB_OAUTH_TOKEN, or GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY_PATH"))
+	}
+	if _, err := c.Endpoints(); err != nil {
+		errs = append(errs, err)
+	}
+	if !(c.WriteRate > 0) {
+		errs = append(errs, fmt.Errorf("GITHUB_WRITE_RATE must be positive, got %v", c.WriteRate))
+	}
+	if c.WriteBurst < 1 {
+		errs = append(errs, fmt.Errorf("GITHUB_WRITE_BURST must be at least 1, got %d", c.WriteBurst))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("invalid github configuration: %w", err)
+	}
+	return nil
+}
+
+// approverConfigured reports whether any approver credential is set.
+func (c Config) approverConfigured() bool {
+	return c.ApproverOAuthToken.IsSet() || c.ApproverAppID != 0 || c.ApproverAppPrivateKeyPath != ""
+}
