@@ -1,0 +1,56 @@
+package bus
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+
+	"github.com/telefonistka/telefonistka/pkg/events"
+)
+
+// Publisher publishes envelopes to JetStream.
+type Publisher struct {
+	JS jetstream.JetStream
+}
+
+// Published is the outcome of a publish.
+type Published struct {
+	Stream   string
+	Sequence uint64
+	// Duplicate is true when JetStream already held a message with the same
+	// ID inside the stream's duplicate window and dropped this one.
+	Duplicate bool
+}
+
+// Publish stores env on its subject (events.Subject) and waits for the
+// acknowledgement. The envelope ID becomes Nats-Msg-Id, so publishing the same
+// event twice within the duplicate window stores it once.
+func (p Publisher) Publish(ctx context.Context, env *events.Envelope) (Published, error) {
+	subject, err := events.Subject(env)
+	if err != nil {
+		return Published{}, err
+	}
+	return p.PublishOn(ctx, subject, env)
+}
+
+// PublishOn is Publish on an explicit subject (the dead-letter subject, for one).
+func (p Publisher) PublishOn(ctx context.Context, subject string, env *events.Envelope) (Published, error) {
+	data, err := env.Encode()
+	if err != nil {
+		return Published{}, fmt.Errorf("encoding %s: %w", env.Type, err)
+	}
+	msg := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}
+	msg.Header.Set(HeaderEventType, env.Type)
+	if env.CorrelationID != "" {
+		msg.Header.Set(HeaderCorrelationID, env.CorrelationID)
+	}
+	otel.GetTextMapPropagator().Inject(ctx, headerCarrier(msg.Header))
+	ack, err := p.JS.PublishMsg(ctx, msg, jetstream.WithMsgID(env.ID))
+	if err != nil {
+		return Published{}, fmt.Errorf("publishing %s on %s: %w", env.Type, subject, err)
+	}
+	return Published{Stream: ack.Stream, Sequence: ack.Sequence, Duplicate: ack.Duplicate}, nil
+}
