@@ -1,0 +1,276 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/telefonistka/telefonistka/pkg/bus"
+	"github.com/telefonistka/telefonistka/pkg/events"
+	"github.com/telefonistka/telefonistka/pkg/githubapi"
+	"github.com/telefonistka/telefonistka/pkg/obs"
+)
+
+// Service is one Telefonistka service. Run blocks until ctx is done and the
+// service has drained.
+type Service interface {
+	Run(ctx context.Context) error
+}
+
+// RouteMounter is implemented by services that serve HTTP routes (ingress).
+type RouteMounter interface {
+	Routes(r chi.Router)
+}
+
+// Builder constructs a service from the shared process environment; the
+// service reads its own configuration from the process environment.
+type Builder struct {
+	Name string
+	New  func(ctx context.Context, env *Env) (Service, error)
+}
+
+// Env is what the process shares with its services.
+type Env struct {
+	Config     Config
+	Conn       *bus.Conn
+	Log        *slog.Logger
+	Registry   *prometheus.Registry
+	BusMetrics *bus.Metrics
+
+	ghOnce sync.Once
+	gh     *githubapi.Factory
+	ghErr  error
+}
+
+// GitHub returns the process's GitHub client factory, built from the
+// environment on first use so services that never call GitHub need no
+// credentials.
+func (e *Env) GitHub() (*githubapi.Factory, error) {
+	e.ghOnce.Do(func() {
+		cfg, err := githubapi.LoadConfig()
+		if err != nil {
+			e.ghErr = err
+			return
+		}
+		e.gh, e.ghErr = githubapi.NewFactory(cfg, githubapi.Options{Registerer: e.Registry})
+	})
+	return e.gh, e.ghErr
+}
+
+// ConsumerOptions returns consumer options with the process defaults filled in.
+func (e *Env) ConsumerOptions(service string, spec events.ConsumerSpec) bus.ConsumerOptions {
+	return bus.ConsumerOptions{
+		Spec:         spec,
+		Service:      service,
+		EventTimeout: e.Config.EventTimeout,
+		DrainTimeout: e.Config.ShutdownTimeout,
+		Log:          e.Log.With("service", service),
+		Metrics:      e.BusMetrics,
+	}
+}
+
+// Publisher returns a publisher on the process connection.
+func (e *Env) Publisher() bus.Publisher { return bus.Publisher{JS: e.Conn.JS} }
+
+// RunOptions tunes Run.
+type RunOptions struct {
+	// Embedded allows starting an embedded NATS server when NATS_URL is empty.
+	Embedded bool
+	// LogOutput receives the logs (default stderr).
+	LogOutput io.Writer
+	// Listening, if set, receives the HTTP address once it listens.
+	Listening func(addr string)
+}
+
+// Main runs the given services until SIGTERM or SIGINT and returns the exit
+// code; the per-service binaries call it from main.
+func Main(opts RunOptions, builders ...Builder) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	cfg, err := LoadConfig()
+	if err == nil {
+		err = Run(ctx, cfg, opts, builders...)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "telefonistka:", err)
+		return 1
+	}
+	return 0
+}
+
+// Run starts NATS (embedded or external), every service and the HTTP server,
+// and blocks until ctx is done; then it shuts everything down in order: the
+// listener first (no new webhooks), then the services (draining), then NATS.
+func Run(ctx context.Context, cfg Config, opts RunOptions, builders ...Builder) error {
+	out := opts.LogOutput
+	if out == nil {
+		out = os.Stderr
+	}
+	log, err := obs.NewLogger(cfg.LogConfig, out)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(log)
+	shutdownTracing, err := obs.SetupTracing(ctx, serviceName(builders))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = shutdownTracing(context.Background()) }()
+
+	natsURL := cfg.NATSURL
+	var embedded *server.Server
+	if natsURL == "" {
+		if !opts.Embedded {
+			return errors.New("NATS_URL is required when running a single service")
+		}
+		if embedded, err = startEmbedded(cfg); err != nil {
+			return err
+		}
+		defer func() { embedded.Shutdown(); embedded.WaitForShutdown() }()
+		natsURL = embedded.ClientURL()
+		log.Info("embedded NATS started", "url", natsURL, "data_dir", cfg.DataDir)
+	}
+	conn, err := bus.Connect(bus.ConnOptions{URL: natsURL, Creds: cfg.NATSCreds, Name: "telefonistka-" + serviceName(builders), Log: log})
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	streams := events.Streams(cfg.DuplicateWindow)
+	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	err = bus.EnsureStreams(setupCtx, conn.JS, streams)
+	cancel()
+	if err != nil {
+		return err
+	}
+
+	reg := obs.NewRegistry()
+	env := &Env{Config: cfg, Conn: conn, Log: log, Registry: reg, BusMetrics: bus.NewMetrics(reg)}
+	router := newRouter(reg, cfg.MetricsListenAddress == "", func(ctx context.Context) error {
+		if !conn.NC.IsConnected() {
+			return errors.New("NATS is not connected")
+		}
+		return bus.StreamsPresent(ctx, conn.JS, streams)
+	})
+	services := make([]Service, 0, len(builders))
+	for _, b := range builders {
+		s, err := b.New(ctx, env)
+		if err != nil {
+			return fmt.Errorf("starting %s: %w", b.Name, err)
+		}
+		if m, ok := s.(RouteMounter); ok {
+			m.Routes(router)
+		}
+		services = append(services, s)
+	}
+
+	svcCtx, stopServices := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServices()
+	errs := make(chan error, len(services))
+	var wg sync.WaitGroup
+	for i, s := range services {
+		wg.Add(1)
+		go func(name string, s Service) {
+			defer wg.Done()
+			if err := s.Run(svcCtx); err != nil {
+				errs <- fmt.Errorf("%s: %w", name, err)
+			}
+		}(builders[i].Name, s)
+	}
+
+	servers, err := listen(cfg, router, reg, opts.Listening, log)
+	if err != nil {
+		stopServices()
+		wg.Wait()
+		return err
+	}
+	log.Info("telefonistka running", "services", names(builders), "listen", cfg.Listen())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errs:
+		log.Error("service failed; shutting down", "error", runErr)
+	}
+	shutdownCtx, cancelShutdown := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancelShutdown()
+	for _, s := range servers {
+		_ = s.Shutdown(shutdownCtx)
+	}
+	stopServices()
+	wg.Wait()
+	log.Info("telefonistka stopped")
+	return runErr
+}
+
+func startEmbedded(cfg Config) (*server.Server, error) {
+	o := bus.EmbeddedOptions{DataDir: cfg.DataDir}
+	if cfg.NATSListen != "" {
+		host, port, err := net.SplitHostPort(cfg.NATSListen)
+		if err != nil {
+			return nil, fmt.Errorf("TELEFONISTKA_NATS_LISTEN %q is not host:port: %w", cfg.NATSListen, err)
+		}
+		o.Host = host
+		if _, err := fmt.Sscan(port, &o.Port); err != nil {
+			return nil, fmt.Errorf("TELEFONISTKA_NATS_LISTEN port %q: %w", port, err)
+		}
+	}
+	return bus.StartEmbedded(o)
+}
+
+func listen(cfg Config, router http.Handler, reg *prometheus.Registry, notify func(string), log *slog.Logger) ([]*http.Server, error) {
+	addrs := []string{cfg.Listen()}
+	handlers := []http.Handler{router}
+	if cfg.MetricsListenAddress != "" {
+		addrs = append(addrs, cfg.MetricsListenAddress)
+		handlers = append(handlers, metricsOnly(reg))
+	}
+	var servers []*http.Server
+	for i, addr := range addrs {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, s := range servers {
+				_ = s.Close()
+			}
+			return nil, fmt.Errorf("listening on %s: %w", addr, err)
+		}
+		srv := &http.Server{Handler: handlers[i], ReadHeaderTimeout: 10 * time.Second}
+		servers = append(servers, srv)
+		if i == 0 && notify != nil {
+			notify(ln.Addr().String())
+		}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("http server stopped", "addr", addr, "error", err)
+			}
+		}()
+	}
+	return servers, nil
+}
+
+func names(bs []Builder) []string {
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = b.Name
+	}
+	return out
+}
+
+func serviceName(bs []Builder) string {
+	if len(bs) == 1 {
+		return bs[0].Name
+	}
+	return "server"
+}
