@@ -3,6 +3,7 @@ package githubapi
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/kelseyhightower/envconfig"
 )
@@ -12,13 +13,13 @@ import (
 type Config struct {
 	// Main identity: a token, or a GitHub App (which wins when AppID is set).
 	OAuthToken        Secret `envconfig:"GITHUB_OAUTH_TOKEN"`
-	AppID             int64  `envconfig:"GITHUB_APP_ID"`
+	AppID             Int64  `envconfig:"GITHUB_APP_ID"`
 	AppPrivateKeyPath string `envconfig:"GITHUB_APP_PRIVATE_KEY_PATH"`
 
 	// Approver identity, used only to approve promotion PRs. Optional and
 	// never checked at start: ApproverForOwner reports what is missing.
 	ApproverOAuthToken        Secret `envconfig:"APPROVER_GITHUB_OAUTH_TOKEN"`
-	ApproverAppID             int64  `envconfig:"APPROVER_GITHUB_APP_ID"`
+	ApproverAppID             Int64  `envconfig:"APPROVER_GITHUB_APP_ID"`
 	ApproverAppPrivateKeyPath string `envconfig:"APPROVER_GITHUB_APP_PRIVATE_KEY_PATH"`
 
 	// Host is a GitHub Enterprise Server host, with or without a scheme.
@@ -31,10 +32,28 @@ type Config struct {
 	CommitStatusURLTemplatePath string `envconfig:"CUSTOM_COMMIT_STATUS_URL_TEMPLATE_PATH"`
 
 	// WriteRate is how many content-creating calls (POST, PATCH, PUT,
-	// DELETE) per second each installation or token may make once its
-	// burst is spent; WriteBurst is that burst.
-	WriteRate  float64 `envconfig:"GITHUB_WRITE_RATE" default:"1"`
-	WriteBurst int     `envconfig:"GITHUB_WRITE_BURST" default:"5"`
+	// DELETE, GraphQL mutations) per second each installation or token may
+	// make once its burst is spent; WriteBurst is that burst. Zero (or an
+	// empty variable) means the default: 1 per second, burst 5.
+	WriteRate  Float64 `envconfig:"GITHUB_WRITE_RATE"`
+	WriteBurst Int64   `envconfig:"GITHUB_WRITE_BURST"`
+}
+
+// Pacing defaults.
+const (
+	DefaultWriteRate  = 1.0
+	DefaultWriteBurst = 5
+)
+
+// withDefaults fills the settings left at zero.
+func (c Config) withDefaults() Config {
+	if c.WriteRate == 0 {
+		c.WriteRate = DefaultWriteRate
+	}
+	if c.WriteBurst == 0 {
+		c.WriteBurst = DefaultWriteBurst
+	}
+	return c
 }
 
 // LoadConfig reads Config from the environment and validates it.
@@ -43,6 +62,7 @@ func LoadConfig() (Config, error) {
 	if err := envconfig.Process("", &c); err != nil {
 		return Config{}, fmt.Errorf("reading github configuration from the environment: %w", err)
 	}
+	c = c.withDefaults()
 	if err := c.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -50,7 +70,7 @@ func LoadConfig() (Config, error) {
 }
 
 // Validate checks the main identity, the endpoints and the pacing
-// settings. The approver identity is not checked here (see ApproverForOwner).
+// settings (zero pacing settings mean the defaults). The approver identity is not checked here (see ApproverForOwner).
 func (c Config) Validate() error {
 	var errs []error
 	switch {
@@ -66,11 +86,11 @@ func (c Config) Validate() error {
 	if _, err := c.Endpoints(); err != nil {
 		errs = append(errs, err)
 	}
-	if !(c.WriteRate > 0) {
+	if c.WriteRate < 0 || math.IsNaN(float64(c.WriteRate)) {
 		errs = append(errs, fmt.Errorf("GITHUB_WRITE_RATE must be positive, got %v", c.WriteRate))
 	}
-	if c.WriteBurst < 1 {
-		errs = append(errs, fmt.Errorf("GITHUB_WRITE_BURST must be at least 1, got %d", c.WriteBurst))
+	if c.WriteBurst < 0 {
+		errs = append(errs, fmt.Errorf("GITHUB_WRITE_BURST must be positive, got %d", c.WriteBurst))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("invalid github configuration: %w", err)

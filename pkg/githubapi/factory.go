@@ -73,6 +73,7 @@ func NewFactory(cfg Config, opts Options) (*Factory, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg = cfg.withDefaults()
 	endpoints, err := cfg.Endpoints()
 	if err != nil {
 		return nil, err
@@ -82,7 +83,7 @@ func NewFactory(cfg Config, opts Options) (*Factory, error) {
 		endpoints: endpoints,
 		base:      opts.Transport,
 		metrics:   opts.Metrics,
-		pacer:     NewPacer(cfg.WriteRate, cfg.WriteBurst, opts.Clock),
+		pacer:     NewPacer(float64(cfg.WriteRate), int(cfg.WriteBurst), opts.Clock),
 	}
 	if f.base == nil {
 		f.base = http.DefaultTransport.(*http.Transport).Clone()
@@ -92,7 +93,7 @@ func NewFactory(cfg Config, opts Options) (*Factory, error) {
 			return nil, err
 		}
 	}
-	f.main, err = f.newIdentity("main", cfg.OAuthToken, cfg.AppID, cfg.AppPrivateKeyPath)
+	f.main, err = f.newIdentity("main", cfg.OAuthToken, int64(cfg.AppID), cfg.AppPrivateKeyPath)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +175,7 @@ func (f *Factory) approverIdentity() (*identity, error) {
 	case c.ApproverAppID == 0 && c.ApproverAppPrivateKeyPath != "" && !c.ApproverOAuthToken.IsSet():
 		return nil, unavailable("APPROVER_GITHUB_APP_PRIVATE_KEY_PATH is set but APPROVER_GITHUB_APP_ID is empty")
 	}
-	id, err := f.newIdentity("approver", c.ApproverOAuthToken, c.ApproverAppID, c.ApproverAppPrivateKeyPath)
+	id, err := f.newIdentity("approver", c.ApproverOAuthToken, int64(c.ApproverAppID), c.ApproverAppPrivateKeyPath)
 	if err != nil {
 		return nil, unavailable(fmt.Sprintf("unusable GitHub App key (%v)", err))
 	}
