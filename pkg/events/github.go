@@ -1,6 +1,12 @@
 package events
 
-import "time"
+import (
+	"fmt"
+	"mime"
+	"net/url"
+	"strings"
+	"time"
+)
 
 // TypeGitHubDelivery is a webhook delivery from GitHub, stored by ingress.
 const TypeGitHubDelivery = "github.delivery_received.v1"
@@ -67,4 +73,35 @@ const (
 func init() {
 	register(func() Payload { return &GitHubDelivery{} })
 	register(func() Payload { return &ConsumerFailed{} })
+}
+
+// Header returns a header of the delivery (case-insensitive name).
+func (d *GitHubDelivery) Header(name string) string {
+	if v, ok := d.Headers[name]; ok {
+		return v
+	}
+	for k, v := range d.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
+
+// PayloadJSON returns the webhook payload as JSON: Body itself for JSON
+// deliveries, the "payload" form field for form-encoded ones. Forward Body,
+// parse PayloadJSON.
+func (d *GitHubDelivery) PayloadJSON() ([]byte, error) {
+	ct := d.Header("Content-Type")
+	if mt, _, err := mime.ParseMediaType(ct); err == nil && mt == "application/x-www-form-urlencoded" {
+		form, err := url.ParseQuery(string(d.Body))
+		if err != nil {
+			return nil, fmt.Errorf("parsing form-encoded delivery %s: %w", d.DeliveryID, err)
+		}
+		if !form.Has("payload") {
+			return nil, fmt.Errorf("form-encoded delivery %s has no payload field", d.DeliveryID)
+		}
+		return []byte(form.Get("payload")), nil
+	}
+	return d.Body, nil
 }

@@ -121,3 +121,19 @@ func TestStreamsCoverEverySubject(t *testing.T) {
 		}
 	}
 }
+
+func TestPayloadJSON(t *testing.T) {
+	d := &GitHubDelivery{DeliveryID: "x", Headers: map[string]string{"Content-Type": "application/json"}, Body: []byte(`{"a":1}`)}
+	if b, err := d.PayloadJSON(); err != nil || string(b) != `{"a":1}` {
+		t.Fatalf("json: %s, %v", b, err)
+	}
+	d = &GitHubDelivery{DeliveryID: "x", Headers: map[string]string{"content-type": "application/x-www-form-urlencoded"},
+		Body: []byte(`payload=%7B%22a%22%3A1%7D`)}
+	if b, err := d.PayloadJSON(); err != nil || string(b) != `{"a":1}` {
+		t.Fatalf("form: %s, %v", b, err)
+	}
+	d.Body = []byte(`other=1`)
+	if _, err := d.PayloadJSON(); err == nil {
+		t.Fatal("form without payload accepted")
+	}
+}
