@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/golang-jwt/jwt/v4"
@@ -56,7 +57,8 @@ func (id *identity) installationTransport(installationID int64, next http.RoundT
 }
 
 // installationGoneTransport drops a cached installation whose token request
-// answers 404 (the app was uninstalled), so the next call looks it up again.
+// answers 404 (the app was uninstalled or reinstalled), so the next call
+// looks it up again.
 type installationGoneTransport struct {
 	next   http.RoundTripper
 	forget func()
@@ -71,6 +73,8 @@ func (t *installationGoneTransport) RoundTrip(req *http.Request) (*http.Response
 		}
 		if herr.Response.StatusCode == http.StatusNotFound {
 			t.forget()
+			// The next attempt lists the installations again: retry soon.
+			return nil, &RetryAfterError{Delay: time.Second, Err: fmt.Errorf("installation gone, looking it up again: %w", err)}
 		}
 	}
 	return resp, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -127,8 +128,10 @@ func TestAppReinstalledIsLookedUpAgain(t *testing.T) {
 	gh.gone[21] = true
 	gh.pages[1] = []fakeInstallation{{ID: 22, Login: "Acme"}}
 	gh.mu.Unlock()
-	if _, _, err := client.Repositories.Get(ctx, "acme", "gitops"); err == nil {
-		t.Fatal("a removed installation still works")
+	_, _, err = client.Repositories.Get(ctx, "acme", "gitops")
+	var ra interface{ RetryAfter() time.Duration }
+	if !errors.As(Classify(err), &ra) || isPermanent(Classify(err)) {
+		t.Fatalf("a removed installation gives %v, want a quick retry", err)
 	}
 	client, err = f.ForOwner(ctx, "acme")
 	if err != nil {
