@@ -41,8 +41,12 @@ type ConsumerOptions struct {
 	Service string
 	// Concurrency is how many messages are handled at once (default 4).
 	// Messages of one repository and PR always go to the same worker, so
-	// they are handled in delivery order.
+	// they are handled in delivery order (unless Unordered is set).
 	Concurrency int
+	// Unordered lets any free worker take the next message. Use it for
+	// independent messages (one webhook forward each) where one slow
+	// message must not hold up others of the same repository.
+	Unordered bool
 	// EventTimeout bounds one handler call (default 5m).
 	EventTimeout time.Duration
 	// DrainTimeout is how long in-flight handlers may finish after shutdown
@@ -134,17 +138,25 @@ func Consume(ctx context.Context, conn *Conn, opts ConsumerOptions, h Handler) e
 	handlerCtx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelHandlers()
 
+	// Ordered: one queue per worker, chosen by partition. Unordered: one
+	// queue shared by every worker.
 	queues := make([]chan jetstream.Msg, opts.Concurrency)
+	if opts.Unordered {
+		queues = queues[:1]
+	}
 	var wg sync.WaitGroup
-	for i := range queues {
-		queues[i] = make(chan jetstream.Msg, 1)
+	for i := 0; i < opts.Concurrency; i++ {
+		if i < len(queues) {
+			queues[i] = make(chan jetstream.Msg, 1)
+		}
+		q := queues[i%len(queues)]
 		wg.Add(1)
 		go func(q chan jetstream.Msg) {
 			defer wg.Done()
 			for m := range q {
 				r.handle(handlerCtx, m)
 			}
-		}(queues[i])
+		}(q)
 	}
 
 	stopped := make(chan struct{})
@@ -164,7 +176,7 @@ func Consume(ctx context.Context, conn *Conn, opts ConsumerOptions, h Handler) e
 			opts.Log.Warn("fetching message", "consumer", opts.Spec.Durable, "error", err)
 			continue
 		}
-		queues[partition(m, opts.Concurrency)] <- m
+		queues[partition(m, len(queues))] <- m
 	}
 	close(stopped)
 	for _, q := range queues {

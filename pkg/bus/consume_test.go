@@ -325,3 +325,36 @@ func waitPending(t *testing.T, c *bus.Conn, consumer string, want int) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// With Unordered, a slow message does not hold up others of the same PR.
+func TestUnorderedDoesNotQueueBehindASlowMessage(t *testing.T) {
+	srv := bustest.Start(t)
+	c := srv.Connect()
+	release := make(chan struct{})
+	others := make(chan string, 8)
+	consume(t, c, bus.ConsumerOptions{Spec: spec("unordered"), Concurrency: 4, Unordered: true},
+		func(ctx context.Context, m *bus.Message) error {
+			if m.Env.ID == "slow" {
+				select {
+				case <-release:
+				case <-ctx.Done():
+				}
+				return nil
+			}
+			others <- m.Env.ID
+			return nil
+		})
+	publishDelivery(t, c, "slow", 9)
+	for i := 0; i < 3; i++ {
+		publishDelivery(t, c, fmt.Sprintf("quick-%d", i), 9)
+	}
+	for i := 0; i < 3; i++ {
+		select {
+		case <-others:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("only %d of 3 quick messages handled while the slow one runs", i)
+		}
+	}
+	close(release)
+	waitPending(t, c, "unordered", 0)
+}
