@@ -39,6 +39,9 @@ func Connect(o ConnOptions) (*Conn, error) {
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
 		nats.RetryOnFailedConnect(false),
+		// Fail publishes at once while disconnected instead of buffering them:
+		// ingress must answer 503 quickly, and consumers retry by redelivery.
+		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			log.Warn("nats disconnected", "error", err)
 		}),

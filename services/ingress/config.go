@@ -1,0 +1,48 @@
+package ingress
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// Config is the ingress configuration.
+type Config struct {
+	// WebhookSecret is the HMAC secret shared with GitHub. Required.
+	WebhookSecret string `envconfig:"GITHUB_WEBHOOK_SECRET"`
+	// MaxBodyBytes is the largest accepted delivery (GitHub caps at 25 MiB).
+	MaxBodyBytes int64 `envconfig:"MAX_WEBHOOK_BODY_BYTES" default:"26214400"`
+	// PublishTimeout bounds waiting for JetStream to store a delivery;
+	// after it the answer is 503 so GitHub records a failed delivery.
+	PublishTimeout time.Duration `envconfig:"INGRESS_PUBLISH_TIMEOUT" default:"5s"`
+}
+
+// LoadConfig reads Config from the environment.
+func LoadConfig() (Config, error) {
+	var c Config
+	if err := envconfig.Process("", &c); err != nil {
+		return c, fmt.Errorf("reading ingress configuration: %w", err)
+	}
+	return c, c.Validate()
+}
+
+// Validate refuses a configuration ingress must not run with.
+func (c Config) Validate() error {
+	if c.WebhookSecret == "" {
+		return errors.New("GITHUB_WEBHOOK_SECRET is required: ingress refuses to accept unsigned webhooks")
+	}
+	if c.MaxBodyBytes <= 0 {
+		return errors.New("MAX_WEBHOOK_BODY_BYTES must be positive")
+	}
+	if c.PublishTimeout <= 0 {
+		return errors.New("INGRESS_PUBLISH_TIMEOUT must be positive")
+	}
+	return nil
+}
+
+// String never shows the secret.
+func (c Config) String() string {
+	return fmt.Sprintf("ingress.Config{WebhookSecret:[redacted] MaxBodyBytes:%d PublishTimeout:%s}", c.MaxBodyBytes, c.PublishTimeout)
+}

@@ -1,0 +1,13 @@
+package ingress
+
+import (
+	"crypto/hmac"
+	"crypto/sha1" //nolint:gosec // testing the legacy header
+	"encoding/hex"
+)
+
+func hmacSHA1(key, body []byte) string {
+	m := hmac.New(sha1.New, key)
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
