@@ -26,6 +26,7 @@ type Flow struct {
 	PromotionPrs []PromotionPR
 
 	pattern   string // SourcePath without its trailing "/"
+	prefix    string // pattern + "/" for literal patterns, else the regex's literal prefix
 	literal   bool   // pattern has no regex metacharacters
 	under     *regexp.Regexp
 	component *regexp.Regexp
@@ -62,9 +63,9 @@ func (m Match) ComponentPath() string { return m.SourceDir + m.Component }
 // Under reports whether path is under the flow's source pattern.
 func (f *Flow) Under(path string) bool {
 	if f.literal {
-		return strings.HasPrefix(path, f.pattern+"/")
+		return strings.HasPrefix(path, f.prefix)
 	}
-	if f.under == nil {
+	if f.under == nil || !strings.HasPrefix(path, f.prefix) {
 		return false
 	}
 	return f.under.MatchString(path)
@@ -77,7 +78,7 @@ func (f *Flow) Component(path string) (m Match, ok bool) {
 	if f.literal {
 		return f.literalComponent(path)
 	}
-	if f.component == nil {
+	if f.component == nil || !strings.HasPrefix(path, f.prefix) {
 		return Match{}, false
 	}
 	idx := f.component.FindStringSubmatchIndex(path)
@@ -89,7 +90,7 @@ func (f *Flow) Component(path string) (m Match, ok bool) {
 }
 
 func (f *Flow) literalComponent(path string) (Match, bool) {
-	prefix := f.pattern + "/"
+	prefix := f.prefix
 	if !strings.HasPrefix(path, prefix) {
 		return Match{}, false
 	}
@@ -124,7 +125,7 @@ func (f *Flow) Eligible(labels []string) bool {
 
 // compile prepares the matchers for a pattern (without trailing "/").
 func (f *Flow) compile(pattern string, depth int) error {
-	f.pattern = pattern
+	f.pattern, f.prefix = pattern, pattern+"/"
 	f.literal = regexp.QuoteMeta(pattern) == pattern
 	under, err := regexp.Compile(`^(?:` + pattern + `)/`)
 	if err != nil {
@@ -135,5 +136,12 @@ func (f *Flow) compile(pattern string, depth int) error {
 		return err
 	}
 	f.under, f.component, f.compGroup = under, comp, under.NumSubexp()+1
+	if !f.literal {
+		// Every match of the unanchored form starts with its literal prefix,
+		// so every match of the anchored form starts the path with it.
+		if unanchored, err := regexp.Compile(`(?:` + pattern + `)/`); err == nil {
+			f.prefix, _ = unanchored.LiteralPrefix()
+		}
+	}
 	return nil
 }

@@ -59,24 +59,29 @@ func TestFlowComponent(t *testing.T) {
 	}
 }
 
-// The literal fast path must agree with the regex it replaces.
-func FuzzLiteralMatchesRegex(f *testing.F) {
-	for _, s := range [][2]string{{"workspace", "workspace/nginx/x"}, {"a/b", "a/b//c/d"}, {"a", "a/b/"}, {"a", "a/b/c/d/e"}} {
+// The literal fast path and the prefix filter must agree with the plain
+// regexes they shortcut.
+func FuzzMatchAgreesWithRegex(f *testing.F) {
+	for _, s := range [][2]string{{"workspace", "workspace/nginx/x"}, {"a/b", "a/b//c/d"}, {"a", "a/b/"},
+		{"a", "a/b/c/d/e"}, {"env/src-0[^/]*", "env/src-01/x/y"}, {"(?i)ENV", "env/a/b"}, {"a|b", "b/c/d"}} {
 		f.Add(s[0], s[1], 1)
 		f.Add(s[0], s[1], 0)
 	}
 	f.Fuzz(func(t *testing.T, pattern, path string, depth int) {
 		depth = (depth%3 + 3) % 3
 		fl := &Flow{ComponentPathExtraDepth: depth}
-		if err := fl.compile(pattern, depth); err != nil || !fl.literal {
+		if err := fl.compile(pattern, depth); err != nil {
 			return
 		}
-		litUnder := fl.Under(path)
-		litM, litOK := fl.literalComponent(path)
-		fl.literal = false
-		reM, reOK := fl.Component(path)
-		if litUnder != fl.Under(path) || litOK != reOK || litM != reM {
-			t.Fatalf("pattern %q path %q depth %d: literal (%v %+v %v) regex (%v %+v %v)", pattern, path, depth, litUnder, litM, litOK, fl.Under(path), reM, reOK)
+		wantUnder := fl.under.MatchString(path)
+		var want Match
+		if idx := fl.component.FindStringSubmatchIndex(path); idx != nil {
+			start, end := idx[2*fl.compGroup], idx[2*fl.compGroup+1]
+			want = Match{SourceDir: path[:start], Component: path[start:end]}
+		}
+		got, ok := fl.Component(path)
+		if fl.Under(path) != wantUnder || got != want || ok != (want.Component != "") {
+			t.Fatalf("pattern %q path %q depth %d: got (%v %+v %v), regex says (%v %+v)", pattern, path, depth, fl.Under(path), got, ok, wantUnder, want)
 		}
 	})
 }

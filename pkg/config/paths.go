@@ -28,15 +28,19 @@ func CheckRelativePath(p string) string {
 	case strings.ContainsAny(s, "\\\x00"):
 		return "must use \"/\" as separator and contain no NUL or backslash"
 	}
-	for _, seg := range strings.Split(s, "/") {
+	for rest := s; ; {
+		seg, tail, more := strings.Cut(rest, "/")
 		switch seg {
 		case "":
 			return "must not contain an empty path segment (\"//\")"
 		case ".", "..":
 			return fmt.Sprintf("must not contain a %q segment", seg)
 		}
+		if !more {
+			return ""
+		}
+		rest = tail
 	}
-	return ""
 }
 
 // SafeRepoPath reports whether p is a path that stays inside the repository:
