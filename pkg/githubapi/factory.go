@@ -56,6 +56,7 @@ type identity struct {
 	appOnce sync.Once
 	app     *github.Client // authenticated as the App itself
 
+	listMu        sync.Mutex // serialises installation listings
 	mu            sync.Mutex
 	installations map[string]int64 // lower-case account login -> installation id
 	owners        map[string]*ownerClients
@@ -280,6 +281,15 @@ func (id *identity) installationFor(ctx context.Context, owner string) (int64, e
 	key := strings.ToLower(owner)
 	id.mu.Lock()
 	instID, ok := id.installations[key]
+	id.mu.Unlock()
+	if ok {
+		return instID, nil
+	}
+	// One listing at a time: callers queued behind it find its result.
+	id.listMu.Lock()
+	defer id.listMu.Unlock()
+	id.mu.Lock()
+	instID, ok = id.installations[key]
 	id.mu.Unlock()
 	if ok {
 		return instID, nil

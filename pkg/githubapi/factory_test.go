@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -236,4 +237,23 @@ func TestApprover(t *testing.T) {
 func isPermanent(err error) bool {
 	var p interface{ Permanent() bool }
 	return errors.As(err, &p) && p.Permanent()
+}
+
+func TestConcurrentFirstCallsListOnce(t *testing.T) {
+	gh, keyPath := appFixture(t)
+	f, _ := newTestFactory(t, Config{AppID: 4242, AppPrivateKeyPath: keyPath, URL: gh.restURL()})
+	var wg sync.WaitGroup
+	for _, owner := range []string{"acme", "first-org", "second-org", "acme", "Acme", "first-org"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := f.ForOwner(context.Background(), owner); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := gh.count("GET", "/api/v3/app/installations"); n != 2 {
+		t.Errorf("installation list calls = %d, want 2 (one listing of two pages)", n)
+	}
 }

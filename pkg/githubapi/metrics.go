@@ -78,10 +78,11 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 }
 
 // OperationLabels derives the api_group, api_path and repo_slug labels of
-// one call from its URL path: a leading /api/v3 is stripped, the group is
-// the first segment (a GITHUB_URL prefix before /api/v3 goes with it), and with three or more segments the slug is
-// "seg2/seg3" and (with four or more) the path is seg4. GraphQL calls are
-// group "graphql" with empty path and slug.
+// one call from its URL path. Everything up to and including /api/v3 is
+// dropped (a GITHUB_URL may put a prefix before it); then the group is the
+// first segment, with three or more segments the slug is "seg2/seg3", and
+// with four or more the path is seg4. GraphQL calls are group "graphql"
+// with empty path and slug.
 func OperationLabels(path string) (apiGroup, apiPath, repoSlug string) {
 	if isGraphQL(path) {
 		return "graphql", "", ""
