@@ -1,0 +1,24 @@
+// Package planner is the planner service. It does not consume anything yet; the
+// issue that fills it in replaces this file.
+package planner
+
+import (
+	"context"
+
+	"github.com/telefonistka/telefonistka/pkg/app"
+)
+
+// Builder registers the service with pkg/app.
+var Builder = app.Builder{Name: "planner", New: New}
+
+// Service is the planner service.
+type Service struct{}
+
+// New builds the service.
+func New(context.Context, *app.Env) (app.Service, error) { return &Service{}, nil }
+
+// Run waits for shutdown.
+func (s *Service) Run(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
