@@ -103,6 +103,9 @@ func (c classifier) classify(err error) error {
 		}
 		return c.byResponse(err, abuse.Response, abuse.Message, true)
 	case errors.As(err, &rate):
+		if rate.Rate.Reset.IsZero() {
+			return &RetryAfterError{Delay: defaultSecondaryDelay, Err: err}
+		}
 		return &RetryAfterError{Delay: c.untilReset(rate.Rate.Reset.Time), Err: err}
 	case errors.As(err, &otp):
 		return &PermanentError{StatusCode: http.StatusUnauthorized, Message: otp.Message, Err: err}

@@ -249,3 +249,10 @@ func TestDefaultJitterIsSmall(t *testing.T) {
 		}
 	}
 }
+
+func TestClassifyPrimaryLimitWithoutReset(t *testing.T) {
+	var ra retryAfterer
+	if err := Classify(&github.RateLimitError{}); !errors.As(err, &ra) || ra.RetryAfter() != time.Minute {
+		t.Errorf("a rate limit without a reset time gives %v, want a one-minute wait", delayOf(ra))
+	}
+}
