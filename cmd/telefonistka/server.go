@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/telefonistka/telefonistka/pkg/app"
+	"github.com/telefonistka/telefonistka/services/argodiff"
+	"github.com/telefonistka/telefonistka/services/drift"
+	"github.com/telefonistka/telefonistka/services/fanout"
+	"github.com/telefonistka/telefonistka/services/ingress"
+	"github.com/telefonistka/telefonistka/services/planner"
+	"github.com/telefonistka/telefonistka/services/promoter"
+)
+
+// services lists every service in start order: consumers first, ingress
+// last, so nothing is accepted before the consumers exist.
+var services = []app.Builder{
+	planner.Builder, promoter.Builder, drift.Builder, argodiff.Builder, fanout.Builder,
+	ingress.Builder,
+}
+
+func serviceNames() []string {
+	names := make([]string, 0, len(services))
+	for _, s := range services {
+		names = append(names, s.Name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func selectServices(only string) ([]app.Builder, error) {
+	if only == "" {
+		return services, nil
+	}
+	want := map[string]bool{}
+	for _, n := range strings.Split(only, ",") {
+		want[strings.TrimSpace(n)] = true
+	}
+	var out []app.Builder
+	for _, s := range services {
+		if want[s.Name] {
+			out = append(out, s)
+			delete(want, s.Name)
+		}
+	}
+	for n := range want {
+		return nil, fmt.Errorf("unknown service %q (known: %s)", n, strings.Join(serviceNames(), ", "))
+	}
+	return out, nil
+}
+
+func runServer(ctx context.Context, args []string, _, stderr io.Writer) int {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	only := fs.String("only", "", "comma-separated services to run (default: all)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "telefonistka server: unexpected arguments:", fs.Args())
+		return 2
+	}
+	builders, err := selectServices(*only)
+	if err != nil {
+		fmt.Fprintln(stderr, "telefonistka server:", err)
+		return 2
+	}
+	return runServices(ctx, app.RunOptions{Embedded: true, LogOutput: stderr}, builders, stderr)
+}
+
+func runServe(ctx context.Context, args []string, _, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintf(stderr, "usage: telefonistka serve <%s>\n", strings.Join(serviceNames(), "|"))
+		return 2
+	}
+	builders, err := selectServices(args[0])
+	if err != nil {
+		fmt.Fprintln(stderr, "telefonistka serve:", err)
+		return 2
+	}
+	return runServices(ctx, app.RunOptions{LogOutput: stderr}, builders, stderr)
+}
+
+func runServices(ctx context.Context, opts app.RunOptions, builders []app.Builder, stderr io.Writer) int {
+	cfg, err := app.LoadConfig()
+	if err == nil {
+		err = app.Run(ctx, cfg, opts, builders...)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "telefonistka:", err)
+		return 1
+	}
+	return 0
+}
