@@ -3,6 +3,7 @@ package githubapi
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -255,5 +256,45 @@ func TestConcurrentFirstCallsListOnce(t *testing.T) {
 	wg.Wait()
 	if n := gh.count("GET", "/api/v3/app/installations"); n != 2 {
 		t.Errorf("installation list calls = %d, want 2 (one listing of two pages)", n)
+	}
+}
+
+func TestGHESHostWithApp(t *testing.T) {
+	key, keyPath := appKey(t)
+	gh, tr := newFakeGHES(t, 4242, &key.PublicKey)
+	gh.pages = [][]fakeInstallation{{{ID: 5, Login: "acme"}}}
+	var graphQLHits int
+	gh.extra = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/graphql" && strings.HasPrefix(r.Header.Get("Authorization"), "token ghs_installation_5_") {
+			graphQLHits++
+			writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"viewer": map[string]any{"login": "x"}}})
+			return
+		}
+		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+	})
+	host := strings.TrimPrefix(gh.srv.URL, "https://")
+	reg := prometheus.NewRegistry()
+	f, err := NewFactory(Config{AppID: 4242, AppPrivateKeyPath: keyPath, Host: "https://" + host + "/"}, Options{Registerer: reg, Transport: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	client, err := f.ForOwner(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := client.Repositories.Get(ctx, "acme", "gitops"); err != nil {
+		t.Fatal(err)
+	}
+	gql, err := f.GraphQLForOwner(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q struct{ Viewer struct{ Login string } }
+	if err := gql.Query(ctx, &q, nil); err != nil {
+		t.Fatalf("GraphQL at /api/graphql: %v", err)
+	}
+	if graphQLHits != 1 || gh.count("POST", "/api/v3/app/installations/5/access_tokens") != 1 || gh.count("GET", "/api/v3/repos/acme/gitops") != 1 {
+		t.Errorf("graphql %d, calls %v", graphQLHits, gh.calls)
 	}
 }

@@ -77,6 +77,16 @@ func newFakeGitHub(t *testing.T, appID int64, key *rsa.PublicKey) *fakeGitHub {
 	return f
 }
 
+// newFakeGHES is newFakeGitHub over TLS, reachable as GITHUB_HOST with the
+// transport it returns.
+func newFakeGHES(t *testing.T, appID int64, key *rsa.PublicKey) (*fakeGitHub, http.RoundTripper) {
+	f := newFakeGitHub(t, appID, key)
+	f.srv.Close()
+	f.srv = httptest.NewTLSServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f, f.srv.Client().Transport
+}
+
 func (f *fakeGitHub) restURL() string { return f.srv.URL + "/api/v3/" }
 
 func (f *fakeGitHub) count(method, path string) int {
