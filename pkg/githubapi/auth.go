@@ -80,11 +80,17 @@ func (t *installationGoneTransport) RoundTrip(req *http.Request) (*http.Response
 	return resp, err
 }
 
-// listInstallations returns the account login of every installation of
-// the App mapped to its installation id, reading all pages.
-func (id *identity) listInstallations(ctx context.Context) (map[string]int64, error) {
+// installation is one installation of a GitHub App.
+type installation struct {
+	ID    int64
+	Login string // account login as GitHub spells it
+}
+
+// listInstallations returns every installation of the App keyed by its
+// lower-case account login, reading all pages.
+func (id *identity) listInstallations(ctx context.Context) (map[string]installation, error) {
 	client := id.appClient()
-	found := map[string]int64{}
+	found := map[string]installation{}
 	opts := &github.ListOptions{PerPage: 100}
 	for {
 		page, resp, err := client.Apps.ListInstallations(ctx, opts)
@@ -93,7 +99,7 @@ func (id *identity) listInstallations(ctx context.Context) (map[string]int64, er
 		}
 		for _, inst := range page {
 			if login := inst.GetAccount().GetLogin(); login != "" {
-				found[strings.ToLower(login)] = inst.GetID()
+				found[strings.ToLower(login)] = installation{ID: inst.GetID(), Login: login}
 			}
 		}
 		if resp.NextPage == 0 {

@@ -58,7 +58,7 @@ type identity struct {
 
 	listMu        sync.Mutex // serialises installation listings
 	mu            sync.Mutex
-	installations map[string]int64 // lower-case account login -> installation id
+	installations map[string]installation // by lower-case account login
 	owners        map[string]*ownerClients
 }
 
@@ -103,7 +103,7 @@ func NewFactory(cfg Config, opts Options) (*Factory, error) {
 
 func (f *Factory) newIdentity(name string, token Secret, appID int64, keyPath string) (*identity, error) {
 	id := &identity{f: f, name: name, token: token, appID: appID,
-		installations: map[string]int64{}, owners: map[string]*ownerClients{}}
+		installations: map[string]installation{}, owners: map[string]*ownerClients{}}
 	if appID == 0 {
 		return id, nil
 	}
@@ -216,8 +216,8 @@ func (f *Factory) BotLogin(ctx context.Context) (string, error) {
 	return login, nil
 }
 
-// InstallationOwners lists the account logins of every installation of the
-// main App (all pages), sorted. With token auth it returns nil.
+// InstallationOwners lists the account logins (as GitHub spells them) of
+// every installation of the main App (all pages), sorted. With token auth it returns nil.
 func (f *Factory) InstallationOwners(ctx context.Context) ([]string, error) {
 	if !f.IsApp() {
 		return nil, nil
@@ -228,8 +228,8 @@ func (f *Factory) InstallationOwners(ctx context.Context) ([]string, error) {
 	}
 	f.main.rememberInstallations(found)
 	owners := make([]string, 0, len(found))
-	for owner := range found {
-		owners = append(owners, owner)
+	for _, inst := range found {
+		owners = append(owners, inst.Login)
 	}
 	sort.Strings(owners)
 	return owners, nil
@@ -280,40 +280,40 @@ func (id *identity) clientsFor(ctx context.Context, owner string) (*ownerClients
 func (id *identity) installationFor(ctx context.Context, owner string) (int64, error) {
 	key := strings.ToLower(owner)
 	id.mu.Lock()
-	instID, ok := id.installations[key]
+	inst, ok := id.installations[key]
 	id.mu.Unlock()
 	if ok {
-		return instID, nil
+		return inst.ID, nil
 	}
 	// One listing at a time: callers queued behind it find its result.
 	id.listMu.Lock()
 	defer id.listMu.Unlock()
 	id.mu.Lock()
-	instID, ok = id.installations[key]
+	inst, ok = id.installations[key]
 	id.mu.Unlock()
 	if ok {
-		return instID, nil
+		return inst.ID, nil
 	}
 	found, err := id.listInstallations(ctx)
 	if err != nil {
 		return 0, Classify(err)
 	}
 	id.rememberInstallations(found)
-	instID, ok = found[key]
+	inst, ok = found[key]
 	if !ok {
 		return 0, &NoInstallationError{AppID: id.appID, Owner: owner}
 	}
-	return instID, nil
+	return inst.ID, nil
 }
 
-func (id *identity) rememberInstallations(found map[string]int64) {
+func (id *identity) rememberInstallations(found map[string]installation) {
 	id.mu.Lock()
 	defer id.mu.Unlock()
-	for owner, instID := range found {
-		if old, ok := id.installations[owner]; ok && old != instID {
-			delete(id.owners, owner) // reinstalled: the cached clients use the old installation
+	for key, inst := range found {
+		if old, ok := id.installations[key]; ok && old.ID != inst.ID {
+			delete(id.owners, key) // reinstalled: the cached clients use the old installation
 		}
-		id.installations[owner] = instID
+		id.installations[key] = inst
 	}
 }
 

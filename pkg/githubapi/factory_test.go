@@ -95,7 +95,7 @@ func TestAppAuthFindsInstallationOnLaterPage(t *testing.T) {
 		t.Errorf("token request not counted: %v", got)
 	}
 	owners, err := f.InstallationOwners(ctx)
-	if err != nil || strings.Join(owners, ",") != "acme,first-org,second-org" {
+	if err != nil || strings.Join(owners, ",") != "Acme,first-org,second-org" {
 		t.Errorf("InstallationOwners = %v, %v", owners, err)
 	}
 }
