@@ -1,0 +1,125 @@
+// Package comments renders the comments the bot posts about promotions,
+// from Go templates that users may override (TEMPLATES_PATH). Every comment
+// starts with the marker `<!-- telefonistka_tag -->` and a newline, which
+// the renderer adds itself so overrides cannot lose it.
+//
+// Each template lives in its own file and defines one named template:
+//
+//	file                                 name                data
+//	dry-run-pr-comment.gotmpl            dryRunMsg           map[plan key]DryRunEntry
+//	auto-merge-comment.gotmpl            autoMerge           map{"prNumber": int}
+//	promotion-failed-comment.gotmpl      promotionFailed     PromotionFailedData
+//	cycle-guard-comment.gotmpl           cycleGuard          CycleGuardData
+//	too-large-pr-comment.gotmpl          tooLargePr          TooLargeData
+//	config-error-comment.gotmpl          configError         ConfigErrorData
+//	superseded-pr-comment.gotmpl         supersededPr        SupersededData
+//	in-sync-pr-comment.gotmpl            inSyncPr            struct{}
+//	auto-approve-failed-comment.gotmpl   autoApproveFailed   AutoApproveFailedData
+//	auto-merge-failed-comment.gotmpl     autoMergeFailed     AutoMergeFailedData
+//
+// Overrides are parsed on top of the built-in set, so they may reuse the
+// built-in sub-template "dryRunBlock". A missing override file falls back to
+// the built-in template. Templates get one function, join (strings.Join).
+package comments
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/template"
+
+	"github.com/telefonistka/telefonistka/pkg/config"
+)
+
+// Marker starts every bot comment.
+const Marker = config.CommentMarker
+
+//go:embed templates/*.gotmpl
+var builtins embed.FS
+
+// Files maps each template file name to the template it defines.
+var Files = map[string]string{
+	"dry-run-pr-comment.gotmpl":          "dryRunMsg",
+	"auto-merge-comment.gotmpl":          "autoMerge",
+	"promotion-failed-comment.gotmpl":    "promotionFailed",
+	"cycle-guard-comment.gotmpl":         "cycleGuard",
+	"too-large-pr-comment.gotmpl":        "tooLargePr",
+	"config-error-comment.gotmpl":        "configError",
+	"superseded-pr-comment.gotmpl":       "supersededPr",
+	"in-sync-pr-comment.gotmpl":          "inSyncPr",
+	"auto-approve-failed-comment.gotmpl": "autoApproveFailed",
+	"auto-merge-failed-comment.gotmpl":   "autoMergeFailed",
+}
+
+var funcs = template.FuncMap{"join": strings.Join}
+
+// Renderer renders comments. It is safe for concurrent use.
+type Renderer struct {
+	set *template.Template
+	// Overridden lists the template files taken from the override directory.
+	Overridden []string
+}
+
+// Builtin returns a renderer with the built-in templates only.
+func Builtin() *Renderer {
+	r, err := New("")
+	if err != nil {
+		panic(fmt.Sprintf("built-in comment templates do not parse: %v", err))
+	}
+	return r
+}
+
+// New loads the built-in templates and the overrides found in dir (the
+// TEMPLATES_PATH directory; "" for none). A missing directory or file falls
+// back to the built-ins; an override that does not parse is an error.
+func New(dir string) (*Renderer, error) {
+	set, err := template.New("comments").Funcs(funcs).ParseFS(builtins, "templates/*.gotmpl")
+	if err != nil {
+		return nil, fmt.Errorf("parsing built-in comment templates: %w", err)
+	}
+	r := &Renderer{set: set}
+	if dir == "" {
+		return r, nil
+	}
+	for _, file := range sortedFiles() {
+		data, err := os.ReadFile(filepath.Join(dir, file))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading template override %s: %w", file, err)
+		}
+		if _, err := r.set.New(file).Parse(string(data)); err != nil {
+			return nil, fmt.Errorf("parsing template override %s: %w", file, err)
+		}
+		if r.set.Lookup(Files[file]) == nil {
+			return nil, fmt.Errorf("template override %s does not define %q", file, Files[file])
+		}
+		r.Overridden = append(r.Overridden, file)
+	}
+	return r, nil
+}
+
+func sortedFiles() []string {
+	files := make([]string, 0, len(Files))
+	for f := range Files {
+		files = append(files, f)
+	}
+	sortStrings(files)
+	return files
+}
+
+// Render executes the named template with data and prefixes the marker.
+func (r *Renderer) Render(name string, data any) (string, error) {
+	var b bytes.Buffer
+	b.WriteString(Marker)
+	if err := r.set.ExecuteTemplate(&b, name, data); err != nil {
+		return "", fmt.Errorf("rendering the %s comment: %w", name, err)
+	}
+	return b.String(), nil
+}
