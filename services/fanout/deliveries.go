@@ -1,0 +1,154 @@
+package fanout
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/telefonistka/telefonistka/pkg/events"
+)
+
+// errDeliveryGone means the original delivery is no longer in its stream
+// (or the sequence holds another message), so there is nothing to forward.
+var errDeliveryGone = errors.New("original delivery is no longer in the stream")
+
+// deliveryStore reads original GitHub deliveries by stream sequence. The
+// jobs of one push all point at the same delivery, so it keeps recent ones
+// in memory (up to budget bytes of body) and shares one read among
+// concurrent callers.
+type deliveryStore struct {
+	js     jetstream.JetStream
+	budget int
+
+	mu      sync.Mutex
+	streams map[string]jetstream.Stream
+	entries map[deliveryKey]*deliveryEntry
+	order   *list.List // of deliveryKey, front: most recently used; ready entries only
+	bytes   int
+}
+
+type deliveryKey struct {
+	stream string
+	seq    uint64
+}
+
+type deliveryEntry struct {
+	ready chan struct{}
+	d     *events.GitHubDelivery
+	err   error
+	elem  *list.Element
+	size  int
+}
+
+// deliveryCacheBudget is how many bytes of bodies are kept in memory.
+const deliveryCacheBudget = 64 << 20
+
+func newDeliveryStore(js jetstream.JetStream, budget int) *deliveryStore {
+	return &deliveryStore{js: js, budget: budget, streams: map[string]jetstream.Stream{},
+		entries: map[deliveryKey]*deliveryEntry{}, order: list.New()}
+}
+
+// get returns the delivery stored at seq of stream; its DeliveryID must be
+// id, or the error wraps errDeliveryGone.
+func (s *deliveryStore) get(ctx context.Context, stream string, seq uint64, id string) (*events.GitHubDelivery, error) {
+	k := deliveryKey{stream, seq}
+	s.mu.Lock()
+	e, ok := s.entries[k]
+	if ok && e.elem != nil {
+		s.order.MoveToFront(e.elem)
+	}
+	if !ok {
+		e = &deliveryEntry{ready: make(chan struct{})}
+		s.entries[k] = e
+		s.mu.Unlock()
+		e.d, e.err = s.fetch(ctx, stream, seq)
+		s.settle(k, e)
+	} else {
+		s.mu.Unlock()
+	}
+	select {
+	case <-e.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if e.err != nil {
+		return nil, e.err
+	}
+	if e.d.DeliveryID != id {
+		return nil, fmt.Errorf("%s sequence %d holds delivery %q, not %q: %w", stream, seq, e.d.DeliveryID, id, errDeliveryGone)
+	}
+	return e.d, nil
+}
+
+// settle publishes a finished read to waiters, keeps it if it succeeded
+// and evicts the least recently used entries beyond the budget.
+func (s *deliveryStore) settle(k deliveryKey, e *deliveryEntry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(e.ready)
+	if e.err != nil {
+		delete(s.entries, k)
+		return
+	}
+	e.size = len(e.d.Body)
+	if e.size > s.budget {
+		delete(s.entries, k)
+		return
+	}
+	e.elem = s.order.PushFront(k)
+	s.bytes += e.size
+	for s.bytes > s.budget {
+		oldest := s.order.Back()
+		ok := oldest.Value.(deliveryKey)
+		s.order.Remove(oldest)
+		s.bytes -= s.entries[ok].size
+		delete(s.entries, ok)
+	}
+}
+
+func (s *deliveryStore) fetch(ctx context.Context, stream string, seq uint64) (*events.GitHubDelivery, error) {
+	st, err := s.stream(ctx, stream)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := st.GetMsg(ctx, seq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, fmt.Errorf("%s sequence %d: %w", stream, seq, errDeliveryGone)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s sequence %d: %w", stream, seq, err)
+	}
+	env, err := events.Decode(raw.Data)
+	if err != nil {
+		return nil, fmt.Errorf("%s sequence %d: %w: %w", stream, seq, errDeliveryGone, err)
+	}
+	var d events.GitHubDelivery
+	if err := env.DecodeData(&d); err != nil {
+		return nil, fmt.Errorf("%s sequence %d: %w: %w", stream, seq, errDeliveryGone, err)
+	}
+	return &d, nil
+}
+
+func (s *deliveryStore) stream(ctx context.Context, name string) (jetstream.Stream, error) {
+	s.mu.Lock()
+	st, ok := s.streams[name]
+	s.mu.Unlock()
+	if ok {
+		return st, nil
+	}
+	st, err := s.js.Stream(ctx, name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, fmt.Errorf("stream %s: %w", name, errDeliveryGone)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening stream %s: %w", name, err)
+	}
+	s.mu.Lock()
+	s.streams[name] = st
+	s.mu.Unlock()
+	return st, nil
+}

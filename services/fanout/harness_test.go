@@ -1,0 +1,376 @@
+package fanout
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-github/v52/github"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/telefonistka/telefonistka/pkg/bus"
+	"github.com/telefonistka/telefonistka/pkg/bus/bustest"
+	"github.com/telefonistka/telefonistka/pkg/events"
+)
+
+const (
+	testOwner  = "acme"
+	testRepo   = "gitops"
+	testSecret = "shared-webhook-secret"
+)
+
+var repo = events.Repo{Owner: testOwner, Name: testRepo}
+
+// testLog is quiet unless FANOUT_TEST_LOG is set.
+func testLog() *slog.Logger {
+	if os.Getenv("FANOUT_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// fakeContents serves GET /repos/{owner}/{repo}/contents/telefonistka.yaml?ref=
+// from a map and counts the calls.
+type fakeContents struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	files map[string]string // owner/repo@sha -> content
+	calls atomic.Int32
+}
+
+func newFakeContents(t testing.TB) *fakeContents {
+	f := &fakeContents{files: map[string]string{}}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.calls.Add(1)
+		var owner, name, path string
+		rest, ok := strings.CutPrefix(r.URL.Path, "/api/v3/repos/")
+		parts := strings.SplitN(rest, "/", 4)
+		if ok && len(parts) == 4 && parts[2] == "contents" {
+			owner, name, path = parts[0], parts[1], parts[3]
+		}
+		f.mu.Lock()
+		content, found := f.files[owner+"/"+name+"@"+r.URL.Query().Get("ref")]
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if path != "telefonistka.yaml" || !found {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = io.WriteString(w, `{"message":"Not Found"}`)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"type": "file", "name": path, "path": path, "encoding": "base64",
+			"content": base64.StdEncoding.EncodeToString([]byte(content)),
+		})
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeContents) set(commit, content string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.files[repo.String()+"@"+commit] = content
+}
+
+func (f *fakeContents) ForOwner(context.Context, string) (*github.Client, error) {
+	return github.NewEnterpriseClient(f.srv.URL+"/api/v3/", f.srv.URL+"/api/uploads/", nil)
+}
+
+// call is one request a receiver got.
+type call struct {
+	Path   string
+	Header http.Header
+	Body   []byte
+	At     time.Time
+}
+
+// receiver is a webhook endpoint on loopback. respond decides the answer
+// to the n-th call of a path (n from 1); nil answers 200.
+type receiver struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	calls   []call
+	respond func(path string, n int, w http.ResponseWriter, r *http.Request)
+}
+
+func newReceiver(t testing.TB, respond func(path string, n int, w http.ResponseWriter, r *http.Request)) *receiver {
+	rc := &receiver{respond: respond}
+	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.calls = append(rc.calls, call{Path: r.URL.Path, Header: r.Header.Clone(), Body: body, At: time.Now()})
+		n := 0
+		for _, c := range rc.calls {
+			if c.Path == r.URL.Path {
+				n++
+			}
+		}
+		rc.mu.Unlock()
+		if rc.respond != nil {
+			rc.respond(r.URL.Path, n, w, r)
+		}
+	}))
+	t.Cleanup(rc.srv.Close)
+	return rc
+}
+
+func (rc *receiver) callsTo(path string) []call {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	var out []call
+	for _, c := range rc.calls {
+		if c.Path == path {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (rc *receiver) paths() map[string]int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	out := map[string]int{}
+	for _, c := range rc.calls {
+		out[c.Path]++
+	}
+	return out
+}
+
+// pushBody is a push payload as GitHub sends it (trimmed), with each
+// commit's added, modified and removed files.
+func pushBody(ref, defaultBranch, after string, commits ...[3][]string) []byte {
+	cs := make([]map[string]any, len(commits))
+	for i, c := range commits {
+		cs[i] = map[string]any{"id": fmt.Sprintf("c%d", i), "added": c[0], "modified": c[1], "removed": c[2]}
+	}
+	b, err := json.Marshal(map[string]any{
+		"ref": ref, "before": "1111111111111111111111111111111111111111", "after": after,
+		"created": false, "deleted": false, "commits": cs,
+		"repository": map[string]any{
+			"name": testRepo, "full_name": testOwner + "/" + testRepo, "default_branch": defaultBranch,
+			"owner": map[string]any{"login": testOwner, "name": testOwner},
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func sign(body []byte) string {
+	m := hmac.New(sha256.New, []byte(testSecret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// verifies reports whether the request carries a valid signature of body.
+func verifies(h http.Header, body []byte) bool {
+	return hmac.Equal([]byte(h.Get("X-Hub-Signature-256")), []byte(sign(body)))
+}
+
+// harness runs the fan-out service on an embedded JetStream.
+type harness struct {
+	t      testing.TB
+	srv    *bustest.Server
+	conn   *bus.Conn
+	gh     *fakeContents
+	reg    *prometheus.Registry
+	events chan *events.Envelope
+}
+
+func testConfig() Config {
+	return Config{Concurrency: 10, Timeout: 10 * time.Second, MaxAttempts: 3, RetryBase: 50 * time.Millisecond}
+}
+
+func start(t testing.TB, cfg Config) *harness {
+	t.Helper()
+	srv := bustest.Start(t)
+	h := &harness{t: t, srv: srv, conn: srv.Connect(), gh: newFakeContents(t),
+		reg: prometheus.NewRegistry(), events: make(chan *events.Envelope, 1024)}
+	sub, err := h.conn.NC.Subscribe("fanout.>", func(m *nats.Msg) {
+		if env, err := events.Decode(m.Data); err == nil {
+			h.events <- env
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	if err := h.conn.NC.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	log := testLog()
+	s, err := NewService(Deps{Config: cfg, Conn: h.conn, Clients: h.gh, Registry: h.reg, Log: log,
+		ConsumerOptions: func(service string, spec events.ConsumerSpec) bus.ConsumerOptions {
+			return bus.ConsumerOptions{Spec: spec, Service: service, Log: log,
+				Backoff: func(uint64) time.Duration { return 20 * time.Millisecond }}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(40 * time.Second):
+			t.Error("Run did not return after cancel")
+		}
+	})
+	return h
+}
+
+// deliver stores a push delivery on the GITHUB stream as ingress does and
+// returns its stream sequence.
+func (h *harness) deliver(id string, body []byte, extra map[string]string) uint64 {
+	h.t.Helper()
+	headers := map[string]string{
+		"Content-Type":        "application/json",
+		"User-Agent":          "GitHub-Hookshot/7a3c2e1",
+		"X-Github-Event":      "push",
+		"X-Github-Delivery":   id,
+		"X-Github-Hook-Id":    "4242",
+		"X-Hub-Signature-256": sign(body),
+		"Content-Length":      fmt.Sprint(len(body)),
+	}
+	for k, v := range extra {
+		headers[k] = v
+	}
+	return h.deliverEnvelope(id, id, headers, body)
+}
+
+func (h *harness) deliverEnvelope(envID, deliveryID string, headers map[string]string, body []byte) uint64 {
+	h.t.Helper()
+	r := repo
+	env, err := events.New(events.Meta{ID: envID, Source: "ingress", CorrelationID: deliveryID, Repo: &r},
+		&events.GitHubDelivery{DeliveryID: deliveryID, Event: "push", Headers: headers, Body: body, ReceivedAt: time.Now()})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pub, err := (bus.Publisher{JS: h.conn.JS}).Publish(ctx, env)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return pub.Sequence
+}
+
+// waitEvents collects n events of type typ (others are dropped).
+func (h *harness) waitEvents(typ string, n int, within time.Duration) []*events.Envelope {
+	h.t.Helper()
+	var got []*events.Envelope
+	deadline := time.After(within)
+	for len(got) < n {
+		select {
+		case env := <-h.events:
+			if env.Type == typ {
+				got = append(got, env)
+			}
+		case <-deadline:
+			h.t.Fatalf("got %d %s events within %v, want %d", len(got), typ, within, n)
+		}
+	}
+	return got
+}
+
+// waitIdle waits until the consumer has handled every message of its
+// stream up to seq and has nothing pending.
+func (h *harness) waitIdle(stream, durable string, seq uint64) {
+	h.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c, err := h.conn.JS.Consumer(ctx, stream, durable)
+		if err == nil {
+			info, ierr := c.Info(ctx)
+			cancel()
+			if ierr == nil && info.AckFloor.Stream >= seq && info.NumAckPending == 0 && info.NumPending == 0 {
+				return
+			}
+		} else {
+			cancel()
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("consumer %s did not finish up to sequence %d", durable, seq)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// jobCount is how many jobs the FANOUT stream holds.
+func (h *harness) jobCount() uint64 {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := h.conn.JS.Stream(ctx, events.StreamFanout)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter("fanout.requested.>"))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var n uint64
+	for _, c := range info.State.Subjects {
+		n += c
+	}
+	return n
+}
+
+// counter reads telefonistka_webhook_proxy_upstream_requests_total.
+func (h *harness) counter(status, url string) float64 {
+	h.t.Helper()
+	families, err := h.reg.Gather()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "telefonistka_webhook_proxy_upstream_requests_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["status"] == status && labels["url"] == url && labels["method"] == "POST" {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+func decode[T any, P interface {
+	*T
+	events.Payload
+}](t testing.TB, env *events.Envelope) *T {
+	t.Helper()
+	p := P(new(T))
+	if err := env.DecodeData(p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
