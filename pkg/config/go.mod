@@ -2,4 +2,9 @@ module github.com/telefonistka/telefonistka/pkg/config
 
 go 1.26
 
-require gopkg.in/yaml.v3 v3.0.1
+require (
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.1
+	gopkg.in/yaml.v3 v3.0.1
+)
+
+require golang.org/x/text v0.14.0 // indirect

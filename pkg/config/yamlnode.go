@@ -215,6 +215,9 @@ func (d *decoder) scalarString(n *yaml.Node, path string) (s string, isNil, ok b
 		d.errorf(n, path, "expected a string, got %s", describe(n))
 		return "", false, false
 	}
+	if tag := n.ShortTag(); tag != "!!str" {
+		d.warnf(n, path, "expected a string, got %s; it is read as the text %q", describe(n), n.Value)
+	}
 	return n.Value, false, true
 }
 
