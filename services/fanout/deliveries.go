@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -110,19 +111,45 @@ func (s *deliveryStore) settle(k deliveryKey, e *deliveryEntry) {
 	}
 }
 
+// fetch reads one message through a short-lived ordered consumer starting
+// at seq: it hands over the stored bytes as they are, where the stream's
+// get-message API would wrap a body of many megabytes in another layer of
+// JSON and base64.
 func (s *deliveryStore) fetch(ctx context.Context, stream string, seq uint64) (*events.GitHubDelivery, error) {
 	st, err := s.stream(ctx, stream)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := st.GetMsg(ctx, seq)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
+	if gone, err := s.beyond(ctx, st, seq); err != nil {
+		return nil, fmt.Errorf("reading %s state: %w", stream, err)
+	} else if gone {
 		return nil, fmt.Errorf("%s sequence %d: %w", stream, seq, errDeliveryGone)
 	}
+	oc, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:       seq,
+		InactiveThreshold: 30 * time.Second,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("reading %s sequence %d: %w", stream, seq, err)
 	}
-	env, err := events.Decode(raw.Data)
+	wait := fetchWait
+	if dl, ok := ctx.Deadline(); ok {
+		wait = min(wait, time.Until(dl))
+	}
+	m, err := oc.Next(jetstream.FetchMaxWait(max(wait, time.Millisecond)))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s sequence %d: %w", stream, seq, err)
+	}
+	meta, err := m.Metadata()
+	if err != nil {
+		return nil, fmt.Errorf("reading %s sequence %d: %w", stream, seq, err)
+	}
+	if meta.Sequence.Stream != seq {
+		// The message was deleted; the consumer moved on to the next one.
+		return nil, fmt.Errorf("%s sequence %d: %w", stream, seq, errDeliveryGone)
+	}
+	env, err := events.Decode(m.Data())
 	if err != nil {
 		return nil, fmt.Errorf("%s sequence %d: %w: %w", stream, seq, errDeliveryGone, err)
 	}
@@ -131,6 +158,18 @@ func (s *deliveryStore) fetch(ctx context.Context, stream string, seq uint64) (*
 		return nil, fmt.Errorf("%s sequence %d: %w: %w", stream, seq, errDeliveryGone, err)
 	}
 	return &d, nil
+}
+
+// fetchWait bounds the wait for the message.
+const fetchWait = 10 * time.Second
+
+// beyond reports whether seq lies outside what the stream holds.
+func (s *deliveryStore) beyond(ctx context.Context, st jetstream.Stream, seq uint64) (bool, error) {
+	info, err := st.Info(ctx)
+	if err != nil {
+		return false, err
+	}
+	return seq < info.State.FirstSeq || seq > info.State.LastSeq, nil
 }
 
 func (s *deliveryStore) stream(ctx context.Context, name string) (jetstream.Stream, error) {

@@ -374,3 +374,5 @@ func decode[T any, P interface {
 	}
 	return p
 }
+
+func (h *harness) srvPublisher() bus.Publisher { return bus.Publisher{JS: h.conn.JS} }
