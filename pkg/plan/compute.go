@@ -97,10 +97,11 @@ func Compute(in Input) *Plan {
 func selectFlow(flows []config.Flow, file string, labels []string) selection {
 	for i := range flows {
 		fl := &flows[i]
-		if !fl.Under(file) || !fl.Eligible(labels) {
+		// A component match implies the file is under the flow.
+		m, ok := fl.Component(file)
+		if !ok && !fl.Under(file) || !fl.Eligible(labels) {
 			continue
 		}
-		m, ok := fl.Component(file)
 		return selection{flow: i, match: m, ok: ok}
 	}
 	return selection{flow: -1}
