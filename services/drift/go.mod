@@ -2,16 +2,22 @@ module github.com/telefonistka/telefonistka/services/drift
 
 go 1.26.0
 
-require github.com/telefonistka/telefonistka/pkg/app v0.0.0
+require (
+	github.com/go-git/go-git/v5 v5.13.2
+	github.com/sergi/go-diff v1.3.2-0.20230802210424-5b0b94c5c0d3
+	github.com/telefonistka/telefonistka/pkg/app v0.0.0
+)
+
+require gopkg.in/yaml.v3 v3.0.1 // indirect
 
 require (
-	github.com/ProtonMail/go-crypto v0.0.0-20230217124315-7d5c6f04bbb8 // indirect
+	github.com/ProtonMail/go-crypto v1.1.5 // indirect
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/bradleyfalzon/ghinstallation/v2 v2.16.0 // indirect
 	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/cloudflare/circl v1.1.0 // indirect
+	github.com/cloudflare/circl v1.3.7 // indirect
 	github.com/go-chi/chi/v5 v5.5.0 // indirect
 	github.com/go-logr/logr v1.4.2 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
@@ -38,6 +44,7 @@ require (
 	github.com/shurcooL/githubv4 v0.0.0-20260209031235-2402fdf4a9ed // indirect
 	github.com/shurcooL/graphql v0.0.0-20240915155400-7ee5256398cf // indirect
 	github.com/telefonistka/telefonistka/pkg/bus v0.0.0 // indirect
+	github.com/telefonistka/telefonistka/pkg/config v0.0.0
 	github.com/telefonistka/telefonistka/pkg/events v0.0.0 // indirect
 	github.com/telefonistka/telefonistka/pkg/githubapi v0.0.0 // indirect
 	github.com/telefonistka/telefonistka/pkg/obs v0.0.0 // indirect
@@ -71,3 +78,7 @@ replace github.com/telefonistka/telefonistka/pkg/obs => ../../pkg/obs
 replace github.com/telefonistka/telefonistka/pkg/githubapi => ../../pkg/githubapi
 
 replace github.com/telefonistka/telefonistka/pkg/app => ../../pkg/app
+
+replace github.com/telefonistka/telefonistka/pkg/config => ../../pkg/config
+
+replace github.com/telefonistka/telefonistka/pkg/plan => ../../pkg/plan

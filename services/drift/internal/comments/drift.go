@@ -1,0 +1,157 @@
+package comments
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/telefonistka/telefonistka/pkg/config"
+)
+
+// MaxBytes is the largest comment posted, in UTF-8 bytes: GitHub's limit
+// is 65,536 characters, so counting bytes stays safe.
+const MaxBytes = 65536
+
+// Section is one drifted pair.
+type Section struct {
+	// Source and Target are component paths.
+	Source, Target string
+	// Lines are the rendered differences (treediff.Text.Lines).
+	Lines []string
+	// Blame are the source-side paths of files whose contents differ.
+	Blame []string
+}
+
+// Title is the section title: `<source>` ↔️  `<target>`.
+func (s Section) Title() string { return "`" + s.Source + "` ↔️  `" + s.Target + "`" }
+
+// Blame says where the blame links point: the repository's html_url and
+// the compared default-branch commit.
+type Blame struct {
+	RepoURL string
+	SHA     string
+}
+
+func (b Blame) link(path string) string {
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return "[" + path + "](" + strings.TrimRight(b.RepoURL, "/") + "/blame/" + b.SHA + "/" + strings.Join(segs, "/") + ")"
+}
+
+// text is a section's diff text keeping the first keepLines lines and
+// keepBlame blame links; what is left out is announced.
+func (s Section) text(b Blame, keepLines, keepBlame int) string {
+	body := strings.Join(s.Lines, "\n")
+	fence := config.Fence(body)
+	var w strings.Builder
+	w.WriteString(fence + "diff\n")
+	for _, l := range s.Lines[:keepLines] {
+		w.WriteString(l + "\n")
+	}
+	if n := len(s.Lines) - keepLines; n > 0 {
+		w.WriteString("… diff truncated (" + strconv.Itoa(n) + " more lines)\n")
+	}
+	w.WriteString(fence)
+	if len(s.Blame) > 0 {
+		w.WriteString("\n### Blame Links:")
+		for _, p := range s.Blame[:keepBlame] {
+			w.WriteString("\n" + b.link(p))
+		}
+		if n := len(s.Blame) - keepBlame; n > 0 {
+			w.WriteString("\n… and " + strconv.Itoa(n) + " more files")
+		}
+	}
+	return w.String()
+}
+
+// Drift renders the drift comments for sections (at least one): one
+// comment holding every section when it fits in limit bytes, otherwise one
+// comment per section (in title order), each cut at a line boundary if it
+// alone is too long.
+func (r *Renderer) Drift(sections []Section, b Blame, limit int) ([]string, error) {
+	all := make(map[string]string, len(sections))
+	for _, s := range sections {
+		all[s.Title()] = s.text(b, len(s.Lines), len(s.Blame))
+	}
+	whole, err := r.Render("driftMsg", all)
+	if err != nil {
+		return nil, err
+	}
+	if len(whole) <= limit {
+		return []string{whole}, nil
+	}
+	ordered := append([]Section(nil), sections...)
+	sortSections(ordered)
+	out := make([]string, 0, len(ordered))
+	for _, s := range ordered {
+		c, err := r.fitSection(s, b, limit)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// fitSection renders one section alone, keeping as many diff lines (then
+// blame links) as fit in limit.
+func (r *Renderer) fitSection(s Section, b Blame, limit int) (string, error) {
+	render := func(lines, blame int) (string, bool, error) {
+		c, err := r.Render("driftMsg", map[string]string{s.Title(): s.text(b, lines, blame)})
+		return c, err == nil && len(c) <= limit, err
+	}
+	full, fits, err := render(len(s.Lines), len(s.Blame))
+	if err != nil || fits {
+		return full, err
+	}
+	// The size grows with the lines kept, so the most that fit is found by
+	// bisection: fits(lo) holds, fits(hi) does not.
+	lines, blame := 0, len(s.Blame)
+	if _, fits, err = render(0, blame); err != nil {
+		return "", err
+	}
+	if fits {
+		lo, hi := 0, len(s.Lines)
+		for hi-lo > 1 {
+			mid := (lo + hi) / 2
+			_, ok, err := render(mid, blame)
+			if err != nil {
+				return "", err
+			}
+			if ok {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		lines = lo
+	} else {
+		lo, hi := -1, len(s.Blame)
+		for hi-lo > 1 {
+			mid := (lo + hi) / 2
+			_, ok, err := render(0, mid)
+			if err != nil {
+				return "", err
+			}
+			if ok {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		if lo < 0 {
+			return "", fmt.Errorf("the drift comment for %s does not fit in %d bytes even without its diff", s.Title(), limit)
+		}
+		blame = lo
+	}
+	c, _, err := render(lines, blame)
+	return c, err
+}
+
+func sortSections(s []Section) {
+	slices.SortFunc(s, func(a, b Section) int { return strings.Compare(a.Title(), b.Title()) })
+}
