@@ -1,0 +1,110 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/go-github/v52/github"
+
+	"github.com/telefonistka/telefonistka/pkg/bus"
+	"github.com/telefonistka/telefonistka/pkg/events"
+	"github.com/telefonistka/telefonistka/pkg/githubapi"
+)
+
+// ShowPlanLabel asks for the plan of an open PR as a comment.
+const ShowPlanLabel = "show-plan"
+
+// finalStatusTimeout bounds writing a final status, on a context of its
+// own so it is written even after the event's deadline.
+const finalStatusTimeout = 20 * time.Second
+
+// statusRun tracks the telefonistka status of the PR a delivery is about,
+// so a delivery that is given up leaves the status at error, never pending.
+type statusRun struct {
+	repo   events.Repo
+	pr     int
+	sha    string
+	active bool // pending was set and no final state yet
+}
+
+func (r *statusRun) start(repo events.Repo, pr int, sha string) {
+	r.repo, r.pr, r.sha, r.active = repo, pr, sha, true
+}
+
+// handleDelivery handles a pull_request delivery: a merge into the default
+// branch plans promotions, a label added while show-plan is present
+// comments the plan.
+func (s *Service) handleDelivery(ctx context.Context, m *bus.Message) error {
+	var d events.GitHubDelivery
+	if err := m.Env.DecodeData(&d); err != nil {
+		return bus.Permanent(err)
+	}
+	payload, err := d.PayloadJSON()
+	if err != nil {
+		return bus.Permanent(err)
+	}
+	parsed, err := github.ParseWebHook(d.Event, payload)
+	if err != nil {
+		return bus.Permanent(fmt.Errorf("parsing %s delivery %s: %w", d.Event, d.DeliveryID, err))
+	}
+	ev, ok := parsed.(*github.PullRequestEvent)
+	if !ok || ev.GetPullRequest() == nil || ev.GetRepo() == nil {
+		return nil
+	}
+	repo := events.Repo{Owner: ev.GetRepo().GetOwner().GetLogin(), Name: ev.GetRepo().GetName()}
+	log := m.Log.With("delivery_id", d.DeliveryID, "pr", ev.GetPullRequest().GetNumber())
+	run := &statusRun{}
+	switch ev.GetAction() {
+	case "closed":
+		err = s.handleMerged(ctx, m, log, repo, ev, run)
+	case "labeled":
+		err = s.handleShowPlan(ctx, log, repo, ev, run)
+	default:
+		return nil
+	}
+	if err != nil && run.active && s.givingUp(m, err) {
+		s.finalStatus(ctx, log, run, githubapi.StateError, "planning failed: "+err.Error())
+	}
+	return err
+}
+
+// givingUp reports whether the bus will not redeliver m after err.
+func (s *Service) givingUp(m *bus.Message, err error) bool {
+	if bus.IsPermanent(err) {
+		return true
+	}
+	limit := uint64(s.cfg.MaxDeliver)
+	if _, asked := bus.RetryDelay(err); asked {
+		limit *= 10
+	}
+	return m.Delivery >= limit
+}
+
+// finalStatus sets the final state of run on a context of its own.
+func (s *Service) finalStatus(ctx context.Context, log *slog.Logger, run *statusRun, state, reason string) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalStatusTimeout)
+	defer cancel()
+	if err := s.gh.SetStatus(sctx, run.repo, run.pr, run.sha, state, reason); err != nil {
+		log.Error("setting the final commit status", "state", state, "error", err)
+		return
+	}
+	run.active = false
+}
+
+// comment posts a rendered comment.
+func (s *Service) comment(ctx context.Context, repo events.Repo, number int, body string, err error) error {
+	if err != nil {
+		return bus.Permanent(err)
+	}
+	return s.gh.Comment(ctx, repo, number, body)
+}
+
+func labelNames(labels []*github.Label) []string {
+	out := make([]string, 0, len(labels))
+	for _, l := range labels {
+		out = append(out, l.GetName())
+	}
+	return out
+}

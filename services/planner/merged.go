@@ -1,0 +1,187 @@
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/google/go-github/v52/github"
+
+	"github.com/telefonistka/telefonistka/pkg/bus"
+	"github.com/telefonistka/telefonistka/pkg/config"
+	"github.com/telefonistka/telefonistka/pkg/events"
+	"github.com/telefonistka/telefonistka/pkg/githubapi"
+	"github.com/telefonistka/telefonistka/pkg/plan"
+	"github.com/telefonistka/telefonistka/pkg/plan/metadata"
+)
+
+// MaxListedFiles is the most changed files GitHub lists for a PR; a PR at
+// the limit may have more, so it is not promoted.
+const MaxListedFiles = 3000
+
+// handleMerged plans the promotions of a PR merged into the default branch.
+func (s *Service) handleMerged(ctx context.Context, m *bus.Message, log *slog.Logger, repo events.Repo, ev *github.PullRequestEvent, run *statusRun) error {
+	pr := ev.GetPullRequest()
+	defaultBranch := ev.GetRepo().GetDefaultBranch()
+	if !pr.GetMerged() {
+		return nil
+	}
+	if defaultBranch == "" || pr.GetBase().GetRef() != defaultBranch {
+		log.Debug("merged into another branch than the default branch; not promoted", "base", pr.GetBase().GetRef(), "default_branch", defaultBranch)
+		return nil
+	}
+	merge, number, head := pr.GetMergeCommitSHA(), pr.GetNumber(), pr.GetHead().GetSHA()
+	if merge == "" {
+		return bus.Permanent(fmt.Errorf("merged PR %s#%d has no merge commit", repo, number))
+	}
+	log = log.With("merge_commit", merge)
+	runID := events.PromotionRunID(repo, merge)
+	known, err := s.runs.get(ctx, runID)
+	if err != nil {
+		return err
+	}
+	if known != nil && known.Finished {
+		log.Info("promotion run already finished; replay ignored", "run_id", runID)
+		return nil
+	}
+
+	cfg, found, err := s.configs.repoConfig(ctx, repo, merge)
+	var cfgErr *config.Error
+	if err != nil && !errors.As(err, &cfgErr) {
+		return err
+	}
+	if !found {
+		log.Debug("no telefonistka.yaml at the merge commit; nothing to promote")
+		return nil
+	}
+	run.start(repo, number, head)
+	if err := s.gh.SetStatus(ctx, repo, number, head, githubapi.StatePending, ""); err != nil {
+		return err
+	}
+	if cfgErr != nil {
+		body, rerr := s.render.ConfigError(cfgErr.Findings)
+		if err := s.comment(ctx, repo, number, body, rerr); err != nil {
+			return err
+		}
+		s.finalStatus(ctx, log, run, githubapi.StateError, "invalid "+config.RepoFileName)
+		return bus.Permanent(fmt.Errorf("planning the promotion of %s#%d: %w", repo, number, cfgErr))
+	}
+
+	origin := originOf(log, pr)
+	if origin.TooDeep() {
+		body, rerr := s.render.CycleGuard(origin.Depth(), metadata.MaxChainDepth)
+		if err := s.comment(ctx, repo, number, body, rerr); err != nil {
+			return err
+		}
+		s.finalStatus(ctx, log, run, githubapi.StateError, "promotion chain looks cyclic")
+		return nil
+	}
+	files, listed, err := s.gh.PullFiles(ctx, repo, number)
+	if err != nil {
+		return err
+	}
+	if listed >= MaxListedFiles || pr.GetChangedFiles() > listed {
+		body, rerr := s.render.TooLargePR(MaxListedFiles)
+		if err := s.comment(ctx, repo, number, body, rerr); err != nil {
+			return err
+		}
+		s.finalStatus(ctx, log, run, githubapi.StateError, "too many changed files to promote")
+		return nil
+	}
+	labels := labelNames(pr.Labels)
+	p := plan.Compute(plan.Input{Config: cfg, ChangedFiles: files, Labels: labels, Components: s.configs.lookup(ctx, repo, merge)})
+	findings, bad, readErr := splitComponentErrors(p.ComponentErrors)
+	if readErr != nil {
+		return readErr
+	}
+
+	if cfg.DryRunMode {
+		body, err := s.dryRunComment(ctx, repo, merge, defaultBranch, p)
+		if err != nil {
+			return err
+		}
+		if err := s.reportComponentErrors(ctx, repo, number, findings); err != nil {
+			return err
+		}
+		if len(p.Entries) > 0 {
+			if err := s.gh.Comment(ctx, repo, number, body); err != nil {
+				return err
+			}
+		}
+		s.finish(ctx, log, run, bad)
+		return nil
+	}
+	if err := s.reportComponentErrors(ctx, repo, number, findings); err != nil {
+		return err
+	}
+	if len(p.Entries) == 0 {
+		log.Info("merge promotes nothing", "files", len(files))
+		s.finish(ctx, log, run, bad)
+		return nil
+	}
+
+	in := runInput{
+		runID: runID, repo: repo, merge: merge, defaultBranch: defaultBranch, policy: cfg.PromotionPrPolicy,
+		autoApprove: cfg.AutoApprovePromotionPrs, origin: originEvent(pr, origin, labels),
+	}
+	planned := plannedEvents(in, p.Entries)
+	keys := make([]string, len(planned))
+	for i, e := range planned {
+		keys[i] = e.Group.Key
+	}
+	started := &events.PromotionRunStarted{RunID: runID, MergeCommit: merge, HeadSHA: head, Keys: keys, ComponentErrors: bad}
+	if err := s.publish(ctx, m.Env, runID, repo, number, started); err != nil {
+		return err
+	}
+	for _, e := range planned {
+		if err := s.publish(ctx, m.Env, events.PromotionEntryID(repo, merge, e.Group.Key), repo, number, e); err != nil {
+			return err
+		}
+	}
+	log.Info("promotions planned", "run_id", runID, "entries", len(planned), "files", len(files), "component_errors", bad)
+	return s.reapplyFinished(ctx, log, runID, run)
+}
+
+// finish sets the final status of a run that publishes no entries.
+func (s *Service) finish(ctx context.Context, log *slog.Logger, run *statusRun, componentErrors int) {
+	if componentErrors > 0 {
+		s.finalStatus(ctx, log, run, githubapi.StateError, "invalid component configuration")
+		return
+	}
+	s.finalStatus(ctx, log, run, githubapi.StateSuccess, "")
+}
+
+// reportComponentErrors comments the findings of invalid component files.
+func (s *Service) reportComponentErrors(ctx context.Context, repo events.Repo, number int, findings []config.Finding) error {
+	if len(findings) == 0 {
+		return nil
+	}
+	body, err := s.render.ConfigError(findings)
+	return s.comment(ctx, repo, number, body, err)
+}
+
+// reapplyFinished covers a redelivered merge that set pending again after
+// its run had already finished: the final state is written again.
+func (s *Service) reapplyFinished(ctx context.Context, log *slog.Logger, runID string, run *statusRun) error {
+	rec, err := s.runs.get(ctx, runID)
+	if err != nil || rec == nil || !rec.Finished {
+		return nil
+	}
+	s.finalStatus(ctx, log, run, rec.State, rec.reason())
+	return nil
+}
+
+// originOf reads the origin PR's promotion metadata, if it has any.
+func originOf(log *slog.Logger, pr *github.PullRequest) metadata.Origin {
+	o := metadata.Origin{Number: pr.GetNumber(), Author: pr.GetUser().GetLogin()}
+	md, err := metadata.Extract(pr.GetBody())
+	switch {
+	case err == nil:
+		o.Metadata = md
+	case errors.Is(err, metadata.ErrNoMetadata):
+	default:
+		log.Info("origin PR metadata unreadable; treated as not a promotion PR", "error", err)
+	}
+	return o
+}
