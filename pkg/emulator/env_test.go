@@ -245,3 +245,8 @@ func expectStatus(t *testing.T, err error, status int, contains string) {
 		t.Fatalf("message %q does not contain %q", messageOf(err), contains)
 	}
 }
+
+func (env *contractEnv) comment(number int, body string) (*github.IssueComment, error) {
+	c, _, err := env.client.Issues.CreateComment(context.Background(), env.owner, env.repo, number, &github.IssueComment{Body: &body})
+	return c, err
+}

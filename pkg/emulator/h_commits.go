@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -98,9 +99,17 @@ func (e *Emulator) createGitCommit(w http.ResponseWriter, r *http.Request, c *re
 // getCommit answers GET /commits/{ref}, or its plain SHA for the sha media type.
 func (e *Emulator) getCommit(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	rp := c.repo
+	ref := param(r, "*")
+	for suffix, h := range map[string]handlerFunc{"/statuses": e.listStatuses, "/status": e.combinedStatus} {
+		if base, ok := strings.CutSuffix(ref, suffix); ok {
+			if _, isRef := resolveCommit(rp, ref); !isRef {
+				h(w, r.WithContext(context.WithValue(r.Context(), statusRefKey{}, base)), c)
+				return
+			}
+		}
+	}
 	rp.mu.RLock()
 	defer rp.mu.RUnlock()
-	ref := param(r, "*")
 	h, ok := resolveCommit(rp, ref)
 	if !ok {
 		writeError(w, errStatus(http.StatusUnprocessableEntity, "No commit found for SHA: "+ref))

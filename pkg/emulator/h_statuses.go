@@ -70,11 +70,22 @@ func (e *Emulator) createStatusHandler(w http.ResponseWriter, r *http.Request, c
 	writeJSON(w, http.StatusCreated, e.statusJSON(rp, h, st))
 }
 
-func (e *Emulator) statusRef(w http.ResponseWriter, r *http.Request, c *reqCtx) (hash, bool) {
-	ref := param(r, "ref")
-	if ref == "" {
-		ref = param(r, "sha")
+// statusRefParam names the ref of the statuses routes; branch names with slashes reach
+// them through the commits/* route (see getCommit).
+func statusRefParam(r *http.Request) string {
+	if ref, ok := r.Context().Value(statusRefKey{}).(string); ok {
+		return ref
 	}
+	if ref := param(r, "ref"); ref != "" {
+		return ref
+	}
+	return param(r, "sha")
+}
+
+type statusRefKey struct{}
+
+func (e *Emulator) statusRef(w http.ResponseWriter, r *http.Request, c *reqCtx) (hash, bool) {
+	ref := statusRefParam(r)
 	h, ok := resolveCommit(c.repo, ref)
 	if !ok {
 		writeError(w, errStatus(http.StatusUnprocessableEntity, "No commit found for SHA: "+ref))
