@@ -109,6 +109,10 @@ func (f *Flow) literalComponent(path string) (Match, bool) {
 	return Match{SourceDir: prefix, Component: rest[:end-1]}, true
 }
 
+// LiteralPrefix returns a string every path under the flow starts with
+// (possibly empty), for indexing flows.
+func (f *Flow) LiteralPrefix() string { return f.prefix }
+
 // Eligible reports whether a PR with these labels meets the flow's label
 // condition.
 func (f *Flow) Eligible(labels []string) bool {

@@ -41,6 +41,7 @@ func Compute(in Input) *Plan {
 		return p
 	}
 	flows := in.Config.PromotionPaths
+	index := newFlowIndex(flows)
 	byDir := make(map[string]selection, len(in.ChangedFiles)/2)
 	comps := make([]found, 0, len(in.ChangedFiles))
 	for _, file := range in.ChangedFiles {
@@ -55,7 +56,7 @@ func Compute(in Input) *Plan {
 		dir := file[:slash+1]
 		sel, cached := byDir[dir]
 		if !cached {
-			sel = selectFlow(flows, file, in.Labels)
+			sel = selectFlow(flows, index.candidates(file), file, in.Labels)
 			byDir[dir] = sel
 		}
 		if !sel.ok {
@@ -92,10 +93,10 @@ func Compute(in Input) *Plan {
 	return p
 }
 
-// selectFlow walks the flows in order and picks the first one the file is
-// under whose label condition the PR meets.
-func selectFlow(flows []config.Flow, file string, labels []string) selection {
-	for i := range flows {
+// selectFlow walks the candidate flows in order and picks the first one the
+// file is under whose label condition the PR meets.
+func selectFlow(flows []config.Flow, candidates []int, file string, labels []string) selection {
+	for _, i := range candidates {
 		fl := &flows[i]
 		// A component match implies the file is under the flow.
 		m, ok := fl.Component(file)

@@ -156,6 +156,18 @@ promotionPaths:
   - sourcePath: "env/[^/]*/"
     promotionPrs: [{targetPaths: [prod/]}]
 `, files: []string{"env/special/nginx/a", "env/normal/nginx/a"}},
+		{name: "flow-order-across-prefixes", config: `
+promotionPaths:
+  - sourcePath: "a/x/special/"
+    conditions: {prHasLabels: [never]}
+    promotionPrs: [{targetPaths: [never/]}]
+  - sourcePath: "(a|b)/x/"
+    promotionPrs: [{targetPaths: [first/]}]
+  - sourcePath: "a/x/"
+    promotionPrs: [{targetPaths: [second/]}]
+  - sourcePath: "a/"
+    promotionPrs: [{targetPaths: [third/]}]
+`, files: []string{"a/x/special/f", "a/x/c/f", "b/x/d/f", "a/y/f"}},
 		{name: "rename-both-names", config: chainConfig, files: []string{"workspace/old-name/values.yaml", "workspace/new-name/values.yaml"}},
 		{name: "unsafe-paths-ignored", config: chainConfig, files: []string{"workspace/../etc/x/y", "/workspace/nginx/a", "workspace//nginx/a", "workspace/./nginx/a", "workspace/ok/a"}},
 		{name: "legacy-and-modern", config: `
