@@ -194,8 +194,8 @@ func (d *Dispatcher) run() {
 	}
 }
 
-func (d *Dispatcher) send(del *Delivery, url, secret string) Delivery {
-	res := Delivery{URL: url}
+func (d *Dispatcher) send(del *Delivery, url, secret string) (res Delivery) {
+	res.URL = url
 	if url == "" {
 		res.State, res.Error = StateSkipped, "no webhook URL configured"
 		return res

@@ -65,7 +65,7 @@ func TestOrderSignatureAndRedelivery(t *testing.T) {
 		if !hmac.Equal([]byte(r.sig), []byte(want)) {
 			t.Fatalf("bad signature %q", r.sig)
 		}
-		if log[i].State != StateDelivered || log[i].StatusCode != http.StatusAccepted {
+		if log[i].State != StateDelivered || log[i].StatusCode != http.StatusAccepted || log[i].DeliveredAt == nil {
 			t.Fatalf("log entry %d = %+v", i, log[i])
 		}
 	}
