@@ -125,10 +125,12 @@ func (c *controls) spend(bucket string, limit int, enforce bool, at time.Time) (
 		b = &rateBucket{start: at}
 		c.rate[bucket] = b
 	}
-	if b.used >= limit {
-		if enforce {
-			return limit, b.start.Add(time.Hour), true
-		}
+	switch {
+	case enforce && b.used >= limit:
+		return limit, b.start.Add(time.Hour), true
+	case !enforce && b.used+1 >= limit:
+		// Without enforcement a new window starts before Remaining would reach 0, which
+		// would make clients such as go-github stop sending requests until the reset.
 		b.start, b.used = at, 0
 	}
 	b.used++
