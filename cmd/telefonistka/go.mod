@@ -47,9 +47,12 @@ require (
 	github.com/shurcooL/graphql v0.0.0-20240915155400-7ee5256398cf // indirect
 	github.com/telefonistka/telefonistka/pkg/bus v0.0.0 // indirect
 	github.com/telefonistka/telefonistka/pkg/config v0.0.0 // indirect
+	github.com/telefonistka/telefonistka/pkg/emulator v0.0.0
 	github.com/telefonistka/telefonistka/pkg/events v0.0.0 // indirect
 	github.com/telefonistka/telefonistka/pkg/githubapi v0.0.0 // indirect
 	github.com/telefonistka/telefonistka/pkg/obs v0.0.0 // indirect
+	github.com/telefonistka/telefonistka/pkg/plan v0.0.0
+	github.com/telefonistka/telefonistka/services/bumper v0.0.0
 	go.opentelemetry.io/auto/sdk v1.1.0 // indirect
 	go.opentelemetry.io/otel v1.33.0 // indirect
 	go.opentelemetry.io/otel/exporters/otlp/otlptrace v1.33.0 // indirect
@@ -95,3 +98,9 @@ replace github.com/telefonistka/telefonistka/services/drift => ../../services/dr
 replace github.com/telefonistka/telefonistka/services/argodiff => ../../services/argodiff
 
 replace github.com/telefonistka/telefonistka/services/fanout => ../../services/fanout
+
+replace github.com/telefonistka/telefonistka/pkg/emulator => ../../pkg/emulator
+
+replace github.com/telefonistka/telefonistka/pkg/plan => ../../pkg/plan
+
+replace github.com/telefonistka/telefonistka/services/bumper => ../../services/bumper

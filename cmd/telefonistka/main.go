@@ -30,6 +30,7 @@ func commands() map[string]command {
 		"server":  {summary: "run every service in one process (embedded NATS unless NATS_URL is set)", run: runServer},
 		"serve":   {summary: "run one service: serve " + strings.Join(serviceNames(), "|"), run: runServe},
 		"version": {summary: "print the version", run: runVersion},
+		"demo":    {summary: "run everything against the GitHub emulator with a sample repository and promote a change", run: runDemo},
 		"loadgen": {summary: "send signed webhooks to a running ingress at a fixed rate and report latency", run: runLoadgen},
 	}
 }
