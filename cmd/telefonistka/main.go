@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/telefonistka/telefonistka/pkg/plan/cli"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -27,11 +29,13 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"server":  {summary: "run every service in one process (embedded NATS unless NATS_URL is set)", run: runServer},
-		"serve":   {summary: "run one service: serve " + strings.Join(serviceNames(), "|"), run: runServe},
-		"version": {summary: "print the version", run: runVersion},
-		"demo":    {summary: "run everything against the GitHub emulator with a sample repository and promote a change", run: runDemo},
-		"loadgen": {summary: "send signed webhooks to a running ingress at a fixed rate and report latency", run: runLoadgen},
+		"server":   {summary: "run every service in one process (embedded NATS unless NATS_URL is set)", run: runServer},
+		"serve":    {summary: "run one service: serve " + strings.Join(serviceNames(), "|"), run: runServe},
+		"version":  {summary: "print the version", run: runVersion},
+		"plan":     {summary: "print the promotion plan a merge of the given changed files would make (local checkout)", run: cli.Plan},
+		"validate": {summary: "lint telefonistka.yaml and every component telefonistka.yaml of a checkout", run: cli.Validate},
+		"demo":     {summary: "run everything against the GitHub emulator with a sample repository and promote a change", run: runDemo},
+		"loadgen":  {summary: "send signed webhooks to a running ingress at a fixed rate and report latency", run: runLoadgen},
 	}
 }
 
