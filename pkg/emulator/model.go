@@ -28,7 +28,11 @@ type userDir struct {
 func newUserDir() *userDir { return &userDir{byLogin: map[string]*user{}, nextID: 100} }
 
 // get returns the user called login, creating it on first use.
-func (d *userDir) get(login string) *user {
+func (d *userDir) get(login string) *user { return d.getAs(login, "") }
+
+// getAs is get with the type given to a user created now (default: User, or Bot for
+// "[bot]" logins). A user's type never changes afterwards.
+func (d *userDir) getAs(login, typ string) *user {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	key := strings.ToLower(login)
@@ -36,9 +40,12 @@ func (d *userDir) get(login string) *user {
 		return u
 	}
 	d.nextID++
-	typ := "User"
-	if strings.HasSuffix(login, "[bot]") {
+	switch {
+	case typ != "":
+	case strings.HasSuffix(login, "[bot]"):
 		typ = "Bot"
+	default:
+		typ = "User"
 	}
 	u := &user{ID: d.nextID, Login: login, Type: typ}
 	d.byLogin[key] = u

@@ -151,8 +151,7 @@ func hashOf(s string) hash {
 
 // restore rebuilds a repository from its snapshot and git store.
 func (e *Emulator) restore(st repoState, store *gitstore.Store) *repo {
-	r := newRepo(st.ID, e.users.get(st.Owner), st.Name, store)
-	r.owner.Type = "Organization"
+	r := newRepo(st.ID, e.users.getAs(st.Owner, "Organization"), st.Name, store)
 	r.createdAt, r.pushedAt, r.defaultBranch, r.nextNumber = st.CreatedAt, st.PushedAt, st.DefaultBranch, st.NextNumber
 	byName := map[string]*label{}
 	for _, l := range st.Labels {

@@ -86,10 +86,7 @@ func (e *Emulator) createRepo(owner, name string, files map[string][]byte) error
 	if err != nil {
 		return fmt.Errorf("creating repository %s/%s: %w", owner, name, err)
 	}
-	ownerUser := e.users.get(owner)
-	if ownerUser.Type == "User" {
-		ownerUser.Type = "Organization"
-	}
+	ownerUser := e.users.getAs(owner, "Organization")
 	r := newRepo(e.newID(), ownerUser, name, store)
 	r.defaultBranch = "main"
 	tree, err := store.BuildTree(files)
