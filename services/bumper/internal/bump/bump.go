@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 
@@ -106,6 +107,9 @@ type Runner struct {
 	Log *slog.Logger
 	// Merge is the auto-merge retry policy; the zero value is SPEC §5.11's.
 	Merge MergePolicy
+	// Diff, if set, receives the Before/After diff as plain text instead of
+	// the log (the commands write it to stderr).
+	Diff io.Writer
 }
 
 var errMissing = errors.New("the file does not exist on the default branch")
@@ -145,7 +149,12 @@ func (r *Runner) Run(ctx context.Context, gh GitHub, req Request) (*Result, erro
 		res.Unchanged = true
 		return res, nil
 	}
-	log.Info("Before/After", "file", req.File, "change", req.Change.Describe(), "diff", edit.Diff(req.File, old, updated))
+	if diff := edit.Diff(req.File, old, updated); r.Diff != nil {
+		log.Info("new content computed", "file", req.File, "change", req.Change.Describe())
+		fmt.Fprintf(r.Diff, "Before/After %s:\n%s", req.File, diff)
+	} else {
+		log.Info("Before/After", "file", req.File, "change", req.Change.Describe(), "diff", diff)
+	}
 	if err := edit.CheckYAML(req.File, old, updated); err != nil {
 		return nil, step("checking the new content", Invalid(err))
 	}
