@@ -4,31 +4,33 @@ go 1.26.0
 
 require github.com/telefonistka/telefonistka/pkg/app v0.0.0
 
+require gopkg.in/yaml.v3 v3.0.1 // indirect
+
 require (
-	github.com/ProtonMail/go-crypto v0.0.0-20230217124315-7d5c6f04bbb8 // indirect
+	github.com/ProtonMail/go-crypto v1.1.5 // indirect
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/bradleyfalzon/ghinstallation/v2 v2.16.0 // indirect
 	github.com/cenkalti/backoff/v4 v4.3.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/cloudflare/circl v1.1.0 // indirect
+	github.com/cloudflare/circl v1.3.7 // indirect
 	github.com/go-chi/chi/v5 v5.5.0 // indirect
 	github.com/go-logr/logr v1.4.2 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/golang-jwt/jwt/v4 v4.5.2 // indirect
-	github.com/google/go-github/v52 v52.0.0 // indirect
+	github.com/google/go-github/v52 v52.0.0
 	github.com/google/go-github/v72 v72.0.0 // indirect
 	github.com/google/go-querystring v1.1.0 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.24.0 // indirect
-	github.com/kelseyhightower/envconfig v1.4.0 // indirect
+	github.com/kelseyhightower/envconfig v1.4.0
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/minio/highwayhash v1.0.4 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/nats-io/jwt/v2 v2.8.2 // indirect
 	github.com/nats-io/nats-server/v2 v2.15.2 // indirect
-	github.com/nats-io/nats.go v1.55.0 // indirect
+	github.com/nats-io/nats.go v1.55.0
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
 	github.com/prometheus/client_golang v1.20.5 // indirect
@@ -37,10 +39,12 @@ require (
 	github.com/prometheus/procfs v0.15.1 // indirect
 	github.com/shurcooL/githubv4 v0.0.0-20260209031235-2402fdf4a9ed // indirect
 	github.com/shurcooL/graphql v0.0.0-20240915155400-7ee5256398cf // indirect
-	github.com/telefonistka/telefonistka/pkg/bus v0.0.0 // indirect
-	github.com/telefonistka/telefonistka/pkg/events v0.0.0 // indirect
-	github.com/telefonistka/telefonistka/pkg/githubapi v0.0.0 // indirect
+	github.com/telefonistka/telefonistka/pkg/bus v0.0.0
+	github.com/telefonistka/telefonistka/pkg/config v0.0.0
+	github.com/telefonistka/telefonistka/pkg/events v0.0.0
+	github.com/telefonistka/telefonistka/pkg/githubapi v0.0.0
 	github.com/telefonistka/telefonistka/pkg/obs v0.0.0 // indirect
+	github.com/telefonistka/telefonistka/pkg/plan v0.0.0
 	go.opentelemetry.io/auto/sdk v1.1.0 // indirect
 	go.opentelemetry.io/otel v1.33.0 // indirect
 	go.opentelemetry.io/otel/exporters/otlp/otlptrace v1.33.0 // indirect
@@ -71,3 +75,7 @@ replace github.com/telefonistka/telefonistka/pkg/obs => ../../pkg/obs
 replace github.com/telefonistka/telefonistka/pkg/githubapi => ../../pkg/githubapi
 
 replace github.com/telefonistka/telefonistka/pkg/app => ../../pkg/app
+
+replace github.com/telefonistka/telefonistka/pkg/config => ../../pkg/config
+
+replace github.com/telefonistka/telefonistka/pkg/plan => ../../pkg/plan
