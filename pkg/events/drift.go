@@ -95,6 +95,12 @@ const (
 	BucketDriftState = "drift_state"
 	// DriftStateTTL is how long a PR's last drift result is remembered.
 	DriftStateTTL = 90 * 24 * time.Hour
+	// BucketLeases holds leases: a key names a job that one process of
+	// the deployment runs at a time (the drift service's PR metrics loop),
+	// its value the holder and expiry.
+	BucketLeases = "leases"
+	// LeasesTTL removes leases nobody renewed for a day.
+	LeasesTTL = 24 * time.Hour
 )
 
 // Check results.

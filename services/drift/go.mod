@@ -6,6 +6,8 @@ require (
 	github.com/go-git/go-git/v5 v5.13.2
 	github.com/sergi/go-diff v1.3.2-0.20230802210424-5b0b94c5c0d3
 	github.com/telefonistka/telefonistka/pkg/app v0.0.0
+	github.com/telefonistka/telefonistka/pkg/plan v0.0.0-00010101000000-000000000000
+	golang.org/x/sync v0.24.0
 )
 
 require gopkg.in/yaml.v3 v3.0.1 // indirect
@@ -22,31 +24,31 @@ require (
 	github.com/go-logr/logr v1.4.2 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
 	github.com/golang-jwt/jwt/v4 v4.5.2 // indirect
-	github.com/google/go-github/v52 v52.0.0 // indirect
+	github.com/google/go-github/v52 v52.0.0
 	github.com/google/go-github/v72 v72.0.0 // indirect
 	github.com/google/go-querystring v1.1.0 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.24.0 // indirect
-	github.com/kelseyhightower/envconfig v1.4.0 // indirect
+	github.com/kelseyhightower/envconfig v1.4.0
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/minio/highwayhash v1.0.4 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/nats-io/jwt/v2 v2.8.2 // indirect
 	github.com/nats-io/nats-server/v2 v2.15.2 // indirect
-	github.com/nats-io/nats.go v1.55.0 // indirect
+	github.com/nats-io/nats.go v1.55.0
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
-	github.com/prometheus/client_golang v1.20.5 // indirect
+	github.com/prometheus/client_golang v1.20.5
 	github.com/prometheus/client_model v0.6.1 // indirect
 	github.com/prometheus/common v0.55.0 // indirect
 	github.com/prometheus/procfs v0.15.1 // indirect
-	github.com/shurcooL/githubv4 v0.0.0-20260209031235-2402fdf4a9ed // indirect
+	github.com/shurcooL/githubv4 v0.0.0-20260209031235-2402fdf4a9ed
 	github.com/shurcooL/graphql v0.0.0-20240915155400-7ee5256398cf // indirect
-	github.com/telefonistka/telefonistka/pkg/bus v0.0.0 // indirect
+	github.com/telefonistka/telefonistka/pkg/bus v0.0.0
 	github.com/telefonistka/telefonistka/pkg/config v0.0.0
-	github.com/telefonistka/telefonistka/pkg/events v0.0.0 // indirect
-	github.com/telefonistka/telefonistka/pkg/githubapi v0.0.0 // indirect
+	github.com/telefonistka/telefonistka/pkg/events v0.0.0
+	github.com/telefonistka/telefonistka/pkg/githubapi v0.0.0
 	github.com/telefonistka/telefonistka/pkg/obs v0.0.0 // indirect
 	go.opentelemetry.io/auto/sdk v1.1.0 // indirect
 	go.opentelemetry.io/otel v1.33.0 // indirect

@@ -1,0 +1,94 @@
+package drift
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/telefonistka/telefonistka/pkg/bus"
+	"github.com/telefonistka/telefonistka/pkg/config"
+	"github.com/telefonistka/telefonistka/pkg/githubapi"
+	"github.com/telefonistka/telefonistka/services/drift/internal/comments"
+)
+
+// toggleRequest is a new PR comment that may name toggleCommitStatus keys.
+type toggleRequest struct {
+	CommentID     int64
+	Body          string
+	PR            int
+	DefaultBranch string
+}
+
+// toggle flips, for each toggleCommitStatus key the comment contains as
+// "/<key>" (in key order), the configured status context on the PR head:
+// success unless its newest status is success, failure otherwise. It then
+// replies saying what it set. The configuration is read at the default
+// branch head. Each status it sets names the key and the comment, so a
+// redelivered comment flips nothing twice.
+func (s *Service) toggle(ctx context.Context, m *bus.Message, api *repoAPI, req toggleRequest) error {
+	base, err := api.branchHead(ctx, req.DefaultBranch)
+	if err != nil {
+		return err
+	}
+	data, _, err := api.file(ctx, base, config.RepoFileName)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.LoadRepoConfig(config.RepoFileName, data)
+	if err != nil {
+		m.Log.Warn("not toggling statuses: the repository configuration is invalid", "error", err)
+		return nil
+	}
+	var keys []string
+	for _, k := range cfg.ToggleCommitStatusKeys() {
+		if strings.Contains(req.Body, "/"+k) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	pr, err := api.pull(ctx, req.PR)
+	if err != nil {
+		return err
+	}
+	sha := pr.GetHead().GetSHA()
+	target := githubapi.StatusTarget{Owner: api.repo.Owner, Repo: api.repo.Name, PrNumber: req.PR, SHA: sha}
+	var done []comments.Toggle
+	for _, k := range keys {
+		statusContext := cfg.ToggleCommitStatus[k]
+		newest, descriptions, err := api.statusHistory(ctx, sha, statusContext)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(descriptions, toggleDescription(githubapi.StateSuccess, k, req.CommentID)) ||
+			slices.Contains(descriptions, toggleDescription(githubapi.StateFailure, k, req.CommentID)) {
+			continue // this comment already toggled it
+		}
+		next := githubapi.StateSuccess
+		if newest == githubapi.StateSuccess {
+			next = githubapi.StateFailure
+		}
+		if err := s.status.SetContext(ctx, api.client.Repositories, target, statusContext, next, toggleDescription(next, k, req.CommentID)); err != nil {
+			return err
+		}
+		m.Log.Info("toggled commit status", "context", statusContext, "state", next, "previous", newest, "sha", sha)
+		done = append(done, comments.Toggle{Key: k, Context: statusContext, State: next, Previous: newest})
+	}
+	if len(done) == 0 {
+		return nil
+	}
+	body, err := s.texts.ToggleReply(comments.ToggleData{SHA: sha, Toggles: done})
+	if err != nil {
+		return bus.Permanent(err)
+	}
+	_, err = api.comment(ctx, req.PR, body)
+	return err
+}
+
+// toggleDescription is the description of a toggled status; it names the
+// key and the comment.
+func toggleDescription(state, key string, commentID int64) string {
+	return fmt.Sprintf("Set to %s by /%s in comment %d", state, key, commentID)
+}
