@@ -93,6 +93,9 @@ type RunOptions struct {
 	LogOutput io.Writer
 	// Listening, if set, receives the HTTP address once it listens.
 	Listening func(addr string)
+	// Started, if set, is called once every service runs and the listener
+	// is up (the event command injects its delivery from there).
+	Started func(env *Env)
 }
 
 // Main runs the given services until SIGTERM or SIGINT and returns the exit
@@ -197,6 +200,9 @@ func Run(ctx context.Context, cfg Config, opts RunOptions, builders ...Builder) 
 		return err
 	}
 	log.Info("telefonistka running", "services", names(builders), "listen", cfg.Listen())
+	if opts.Started != nil {
+		opts.Started(env)
+	}
 
 	var runErr error
 	select {

@@ -120,7 +120,7 @@ func (h *webhookHandler) handle(r *http.Request) (int, string, []any) {
 	if event == "ping" {
 		return http.StatusOK, "pong", attrs
 	}
-	env, err := h.envelope(r.Header, deliveryID, event, body, &head)
+	env, err := newDelivery(r.Header, deliveryID, event, body, &head, h.now())
 	if err != nil {
 		return http.StatusInternalServerError, "could not encode delivery", append(attrs, "error", err)
 	}
@@ -178,14 +178,30 @@ func extractPayload(contentType string, body []byte) ([]byte, int, string) {
 	return nil, http.StatusUnsupportedMediaType, "Content-Type must be application/json or application/x-www-form-urlencoded"
 }
 
-func (h *webhookHandler) envelope(hdr http.Header, deliveryID, event string, body []byte, head *payloadHead) (*events.Envelope, error) {
+// NewDelivery builds the envelope of a GitHub delivery: the raw body and the
+// headers that describe it (hop-by-hop headers dropped), with the repository
+// and PR number read from the payload for the subject and the envelope. The
+// delivery id is the envelope id, so JetStream drops a repeated delivery.
+func NewDelivery(hdr http.Header, deliveryID, event string, body []byte, now time.Time) (*events.Envelope, error) {
+	payload, status, msg := extractPayload(hdr.Get("Content-Type"), body)
+	if status != 0 {
+		return nil, errors.New(msg)
+	}
+	var head payloadHead
+	if err := json.Unmarshal(payload, &head); err != nil {
+		return nil, fmt.Errorf("payload is not a JSON object: %w", err)
+	}
+	return newDelivery(hdr, deliveryID, event, body, &head, now)
+}
+
+func newDelivery(hdr http.Header, deliveryID, event string, body []byte, head *payloadHead, now time.Time) (*events.Envelope, error) {
 	headers := make(map[string]string, len(hdr))
 	for k, v := range hdr {
 		if !hopByHop[k] {
 			headers[k] = strings.Join(v, ", ")
 		}
 	}
-	meta := events.Meta{ID: deliveryID, Source: "ingress", CorrelationID: deliveryID, Time: h.now()}
+	meta := events.Meta{ID: deliveryID, Source: "ingress", CorrelationID: deliveryID, Time: now}
 	if head.Repository != nil && head.Repository.Name != "" {
 		owner := head.Repository.Owner.Login
 		if owner == "" {
@@ -207,6 +223,6 @@ func (h *webhookHandler) envelope(hdr http.Header, deliveryID, event string, bod
 		Action:     head.Action,
 		Headers:    headers,
 		Body:       body,
-		ReceivedAt: h.now().UTC(),
+		ReceivedAt: now.UTC(),
 	})
 }
