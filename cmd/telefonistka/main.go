@@ -34,6 +34,7 @@ func commands() map[string]command {
 		"version":  {summary: "print the version", run: runVersion},
 		"plan":     {summary: "print the promotion plan a merge of the given changed files would make (local checkout)", run: cli.Plan},
 		"validate": {summary: "lint telefonistka.yaml and every component telefonistka.yaml of a checkout", run: cli.Validate},
+		"event":    {summary: "handle one event file synchronously (GitHub Actions): event -t TYPE -f FILE", run: runEvent},
 		"demo":     {summary: "run everything against the GitHub emulator with a sample repository and promote a change", run: runDemo},
 		"loadgen":  {summary: "send signed webhooks to a running ingress at a fixed rate and report latency", run: runLoadgen},
 	}
