@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/bus/bustest"
+	"github.com/telefonistka/telefonistka/pkg/emulator"
 	"github.com/telefonistka/telefonistka/pkg/events"
 )
 
@@ -45,52 +45,61 @@ func testLog() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-// fakeContents serves GET /repos/{owner}/{repo}/contents/telefonistka.yaml?ref=
-// from a map and counts the calls.
-type fakeContents struct {
-	srv   *httptest.Server
-	mu    sync.Mutex
-	files map[string]string // owner/repo@sha -> content
-	calls atomic.Int32
+// gitHub is the GitHub emulator holding acme/gitops, whose default
+// branch is main. It sends no webhooks unless a test configures them.
+type gitHub struct {
+	t   testing.TB
+	emu *emulator.Emulator
+	n   atomic.Int32
 }
 
-func newFakeContents(t testing.TB) *fakeContents {
-	f := &fakeContents{files: map[string]string{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.calls.Add(1)
-		var owner, name, path string
-		rest, ok := strings.CutPrefix(r.URL.Path, "/api/v3/repos/")
-		parts := strings.SplitN(rest, "/", 4)
-		if ok && len(parts) == 4 && parts[2] == "contents" {
-			owner, name, path = parts[0], parts[1], parts[3]
-		}
-		f.mu.Lock()
-		content, found := f.files[owner+"/"+name+"@"+r.URL.Query().Get("ref")]
-		f.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		if path != "telefonistka.yaml" || !found {
-			w.WriteHeader(http.StatusNotFound)
-			_, _ = io.WriteString(w, `{"message":"Not Found"}`)
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"type": "file", "name": path, "path": path, "encoding": "base64",
-			"content": base64.StdEncoding.EncodeToString([]byte(content)),
-		})
-	}))
-	t.Cleanup(f.srv.Close)
-	return f
+// contentsRoute is the emulator's counter key of the contents API.
+const contentsRoute = "GET /repos/{owner}/{repo}/contents/*"
+
+func newGitHub(t testing.TB) *gitHub {
+	t.Helper()
+	emu, err := emulator.New(emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := emu.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = emu.Close() })
+	if err := emu.CreateRepo(testOwner, testRepo, map[string]string{"README.md": "GitOps\n"}); err != nil {
+		t.Fatal(err)
+	}
+	return &gitHub{t: t, emu: emu}
 }
 
-func (f *fakeContents) set(commit, content string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.files[repo.String()+"@"+commit] = content
+func (g *gitHub) ForOwner(context.Context, string) (*github.Client, error) {
+	return github.NewEnterpriseClient(g.emu.URL(), g.emu.URL(), nil)
 }
 
-func (f *fakeContents) ForOwner(context.Context, string) (*github.Client, error) {
-	return github.NewEnterpriseClient(f.srv.URL+"/api/v3/", f.srv.URL+"/api/uploads/", nil)
+// head is the commit at the tip of branch.
+func (g *gitHub) head(branch string) string {
+	g.t.Helper()
+	b, err := g.emu.Branches(repo.String())
+	if err != nil || b[branch] == "" {
+		g.t.Fatalf("branch %s: %v", branch, err)
+	}
+	return b[branch]
 }
+
+// config commits telefonistka.yaml with content on a branch of its own and
+// returns the commit.
+func (h *harness) config(content string) string {
+	h.t.Helper()
+	branch := fmt.Sprintf("config-%d", h.gh.n.Add(1))
+	sha, err := h.gh.emu.Push(repo.String(), branch, "octocat", "configure fan-out", map[string]*string{"telefonistka.yaml": emulator.Content(content)})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return sha
+}
+
+// configReads is how many times the contents API was called.
+func (h *harness) configReads() int64 { return h.gh.emu.Count(contentsRoute) }
 
 // call is one request a receiver got.
 type call struct {
@@ -186,12 +195,14 @@ func verifies(h http.Header, body []byte) bool {
 
 // harness runs the fan-out service on an embedded JetStream.
 type harness struct {
-	t      testing.TB
-	srv    *bustest.Server
-	conn   *bus.Conn
-	gh     *fakeContents
-	reg    *prometheus.Registry
-	events chan *events.Envelope
+	t    testing.TB
+	srv  *bustest.Server
+	conn *bus.Conn
+	gh   *gitHub
+	// initial is the first commit of main, without telefonistka.yaml.
+	initial string
+	reg     *prometheus.Registry
+	events  chan *events.Envelope
 }
 
 func testConfig() Config {
@@ -201,8 +212,9 @@ func testConfig() Config {
 func start(t testing.TB, cfg Config) *harness {
 	t.Helper()
 	srv := bustest.Start(t)
-	h := &harness{t: t, srv: srv, conn: srv.Connect(), gh: newFakeContents(t),
+	h := &harness{t: t, srv: srv, conn: srv.Connect(), gh: newGitHub(t),
 		reg: prometheus.NewRegistry(), events: make(chan *events.Envelope, 1024)}
+	h.initial = h.gh.head("main")
 	sub, err := h.conn.NC.Subscribe("fanout.>", func(m *nats.Msg) {
 		if env, err := events.Decode(m.Data); err == nil {
 			h.events <- env
@@ -262,19 +274,58 @@ func (h *harness) deliver(id string, body []byte, extra map[string]string) uint6
 
 func (h *harness) deliverEnvelope(envID, deliveryID string, headers map[string]string, body []byte) uint64 {
 	h.t.Helper()
+	seq, err := h.store(envID, deliveryID, headers, body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return seq
+}
+
+func (h *harness) store(envID, deliveryID string, headers map[string]string, body []byte) (uint64, error) {
 	r := repo
 	env, err := events.New(events.Meta{ID: envID, Source: "ingress", CorrelationID: deliveryID, Repo: &r},
 		&events.GitHubDelivery{DeliveryID: deliveryID, Event: "push", Headers: headers, Body: body, ReceivedAt: time.Now()})
 	if err != nil {
-		h.t.Fatal(err)
+		return 0, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	pub, err := (bus.Publisher{JS: h.conn.JS}).Publish(ctx, env)
-	if err != nil {
-		h.t.Fatal(err)
+	return pub.Sequence, err
+}
+
+// ingress serves a webhook receiver that stores push deliveries on the
+// GITHUB stream the way the ingress service does (it checks no signature)
+// and records what it stored.
+func (h *harness) ingress() (url string, stored func() []call) {
+	var mu sync.Mutex
+	var got []call
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Header.Get("X-GitHub-Event") != "push" {
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		headers := map[string]string{}
+		for k, v := range r.Header {
+			headers[k] = strings.Join(v, ", ")
+		}
+		id := r.Header.Get("X-GitHub-Delivery")
+		if _, err := h.store(id, id, headers, body); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		mu.Lock()
+		got = append(got, call{Path: r.URL.Path, Header: r.Header.Clone(), Body: body, At: time.Now()})
+		mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	h.t.Cleanup(srv.Close)
+	return srv.URL + "/webhook", func() []call {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]call(nil), got...)
 	}
-	return pub.Sequence
 }
 
 // waitEvents collects n events of type typ (others are dropped).

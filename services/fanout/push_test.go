@@ -9,10 +9,12 @@ import (
 	"github.com/telefonistka/telefonistka/pkg/events"
 )
 
+const someSHA = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
+
 func TestParsePush(t *testing.T) {
 	f := files([]string{"b", "a"}, []string{"c", "a"}, nil)
 	g := files(nil, []string{"d"}, []string{"b", "e"})
-	body := pushBody("refs/heads/trunk", "trunk", main1, f, g)
+	body := pushBody("refs/heads/trunk", "trunk", someSHA, f, g)
 	form := []byte("payload=" + url.QueryEscape(string(body)))
 	cases := []struct {
 		name        string
@@ -25,11 +27,11 @@ func TestParsePush(t *testing.T) {
 		{name: "default branch", body: body, contentType: "application/json", forwardable: true, files: []string{"a", "b", "c", "d", "e"}},
 		{name: "content type with parameters", body: body, contentType: "application/json; charset=utf-8", forwardable: true, files: []string{"a", "b", "c", "d", "e"}},
 		{name: "form encoded", body: form, contentType: "application/x-www-form-urlencoded", forwardable: true, files: []string{"a", "b", "c", "d", "e"}},
-		{name: "other branch", body: pushBody("refs/heads/main", "trunk", main1, f), contentType: "application/json", files: []string{"a", "b", "c"}},
-		{name: "tag named like the branch", body: pushBody("refs/tags/trunk", "trunk", main1, f), contentType: "application/json", files: []string{"a", "b", "c"}},
-		{name: "no default branch in payload", body: pushBody("refs/heads/", "", main1, f), contentType: "application/json", files: []string{"a", "b", "c"}},
+		{name: "other branch", body: pushBody("refs/heads/main", "trunk", someSHA, f), contentType: "application/json", files: []string{"a", "b", "c"}},
+		{name: "tag named like the branch", body: pushBody("refs/tags/trunk", "trunk", someSHA, f), contentType: "application/json", files: []string{"a", "b", "c"}},
+		{name: "no default branch in payload", body: pushBody("refs/heads/", "", someSHA, f), contentType: "application/json", files: []string{"a", "b", "c"}},
 		{name: "deletion", body: pushBody("refs/heads/trunk", "trunk", zeroSHA), contentType: "application/json", files: []string{}},
-		{name: "no commits", body: pushBody("refs/heads/trunk", "trunk", main1), contentType: "application/json", forwardable: true, files: []string{}},
+		{name: "no commits", body: pushBody("refs/heads/trunk", "trunk", someSHA), contentType: "application/json", forwardable: true, files: []string{}},
 		{name: "not JSON", body: []byte("<xml/>"), contentType: "application/json", wantErr: true},
 		{name: "form without payload", body: []byte("x=1"), contentType: "application/x-www-form-urlencoded", wantErr: true},
 		{name: "wrong JSON shape", body: []byte(`{"ref": 5}`), contentType: "application/json", wantErr: true},
@@ -60,7 +62,7 @@ func TestParsePush(t *testing.T) {
 }
 
 func TestParsePushDeletedFlag(t *testing.T) {
-	body := bytes.Replace(pushBody("refs/heads/main", "main", main1), []byte(`"deleted":false`), []byte(`"deleted":true`), 1)
+	body := bytes.Replace(pushBody("refs/heads/main", "main", someSHA), []byte(`"deleted":false`), []byte(`"deleted":true`), 1)
 	p, err := parsePush(&events.GitHubDelivery{Body: body, Headers: map[string]string{}})
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +75,7 @@ func TestParsePushDeletedFlag(t *testing.T) {
 // FuzzParsePush feeds arbitrary bodies: parsing never panics, and a push
 // it calls forwardable names the default branch.
 func FuzzParsePush(f *testing.F) {
-	f.Add(pushBody("refs/heads/main", "main", main1, files([]string{"a/b"}, nil, []string{"c"})), "application/json")
+	f.Add(pushBody("refs/heads/main", "main", someSHA, files([]string{"a/b"}, nil, []string{"c"})), "application/json")
 	f.Add([]byte("payload=%7B%22ref%22%3A%22refs%2Fheads%2Fx%22%7D"), "application/x-www-form-urlencoded")
 	f.Add([]byte(`{"ref":"refs/heads/","after":"x","repository":{"default_branch":""},"commits":[null,{"added":[""]}]}`), "application/json")
 	f.Add([]byte(`[]`), "text/plain")

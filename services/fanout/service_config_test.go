@@ -23,8 +23,8 @@ import (
 func TestRepeatedPushForwardsOnceAndReadsConfigOnce(t *testing.T) {
 	h := start(t, testConfig())
 	rc := newReceiver(t, nil)
-	h.gh.set(main1, fmt.Sprintf("webhookEndpointRegexs: [{expression: '^a/', replacements: ['%s/hook']}]", rc.srv.URL))
-	body := pushBody("refs/heads/main", "main", main1, files([]string{"a/x"}, nil, nil))
+	sha := h.config(fmt.Sprintf("webhookEndpointRegexs: [{expression: '^a/', replacements: ['%s/hook']}]", rc.srv.URL))
+	body := pushBody("refs/heads/main", "main", sha, files([]string{"a/x"}, nil, nil))
 	headers := map[string]string{"Content-Type": "application/json", "X-Hub-Signature-256": sign(body)}
 	h.deliverEnvelope("env-1", "d-again", headers, body)
 	seq := h.deliverEnvelope("env-2", "d-again", headers, body)
@@ -36,7 +36,7 @@ func TestRepeatedPushForwardsOnceAndReadsConfigOnce(t *testing.T) {
 	if n := len(rc.callsTo("/hook")); n != 2 {
 		t.Fatalf("endpoint called %d times for two distinct deliveries (one of them stored twice), want 2", n)
 	}
-	if n := h.gh.calls.Load(); n != 1 {
+	if n := h.configReads(); n != 1 {
 		t.Fatalf("configuration read %d times for one commit, want 1", n)
 	}
 }
@@ -60,12 +60,11 @@ func TestRepositoryConfiguration(t *testing.T) {
 	defer func() { _ = sub.Unsubscribe() }()
 	_ = h.conn.NC.Flush()
 
-	const broken, otherMistake = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb1", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2"
-	h.gh.set(broken, "webhookEndpointRegexs:\n  - expression: '(['\n    replacements: ['https://x.example.com/']\n")
-	h.gh.set(otherMistake, fmt.Sprintf("promotionPaths:\n  - sourcePath: '/abs/'\nwebhookEndpointRegexs: [{expression: '^a/', replacements: ['%s/hook']}]\n", rc.srv.URL))
+	broken := h.config("webhookEndpointRegexs:\n  - expression: '(['\n    replacements: ['https://x.example.com/']\n")
+	otherMistake := h.config(fmt.Sprintf("promotionPaths:\n  - sourcePath: '/abs/'\nwebhookEndpointRegexs: [{expression: '^a/', replacements: ['%s/hook']}]\n", rc.srv.URL))
 	f := files([]string{"a/x"}, nil, nil)
 
-	seq := h.deliver("d-missing", pushBody("refs/heads/main", "main", main1, f), nil)
+	seq := h.deliver("d-missing", pushBody("refs/heads/main", "main", h.initial, f), nil)
 	h.waitIdle(events.StreamGitHub, PushConsumer, seq)
 	if n := h.jobCount(); n != 0 {
 		t.Fatalf("%d jobs without a configuration file", n)
@@ -98,8 +97,8 @@ func TestForwardsLargeBodies(t *testing.T) {
 	}
 	h := start(t, testConfig())
 	rc := newReceiver(t, nil)
-	h.gh.set(main1, fmt.Sprintf("webhookEndpointRegexs: [{expression: '^a/', replacements: ['%[1]s/one', '%[1]s/two']}]", rc.srv.URL))
-	body := pushBody("refs/heads/main", "main", main1, files([]string{"a/x"}, nil, nil))
+	sha := h.config(fmt.Sprintf("webhookEndpointRegexs: [{expression: '^a/', replacements: ['%[1]s/one', '%[1]s/two']}]", rc.srv.URL))
+	body := pushBody("refs/heads/main", "main", sha, files([]string{"a/x"}, nil, nil))
 	const size = 23 << 20
 	pad := bytes.Repeat([]byte("p"), size-len(body)-len(`,"padding":""`))
 	body = append(append(append(body[:len(body)-1:len(body)-1], []byte(`,"padding":"`)...), pad...), []byte(`"}`)...)
@@ -124,10 +123,9 @@ func TestTLSVerificationFollowsTheRepositorySetting(t *testing.T) {
 	h := start(t, cfg)
 	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer tlsSrv.Close()
-	const skip, verify = "ccccccccccccccccccccccccccccccccccccccc1", "ccccccccccccccccccccccccccccccccccccccc2"
 	rules := fmt.Sprintf("webhookEndpointRegexs: [{expression: '^a/', replacements: ['%s/hook']}]\n", tlsSrv.URL)
-	h.gh.set(skip, rules+"whProxtSkipTLSVerifyUpstream: true\n")
-	h.gh.set(verify, rules)
+	skip := h.config(rules + "whProxtSkipTLSVerifyUpstream: true\n")
+	verify := h.config(rules)
 	f := files([]string{"a/x"}, nil, nil)
 
 	h.deliver("d-verify", pushBody("refs/heads/main", "main", verify, f), nil)
@@ -147,8 +145,8 @@ func TestTLSVerificationFollowsTheRepositorySetting(t *testing.T) {
 func TestFormEncodedPush(t *testing.T) {
 	h := start(t, testConfig())
 	rc := newReceiver(t, nil)
-	h.gh.set(main1, fmt.Sprintf("webhookEndpointRegexs: [{expression: '^a/', replacements: ['%s/form']}]", rc.srv.URL))
-	payload := pushBody("refs/heads/main", "main", main1, files([]string{"a/x"}, nil, nil))
+	sha := h.config(fmt.Sprintf("webhookEndpointRegexs: [{expression: '^a/', replacements: ['%s/form']}]", rc.srv.URL))
+	payload := pushBody("refs/heads/main", "main", sha, files([]string{"a/x"}, nil, nil))
 	body := []byte("payload=" + url.QueryEscape(string(payload)))
 	h.deliver("d-form", body, map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
 	h.waitEvents(events.TypeFanoutDelivered, 1, 20*time.Second)
@@ -165,7 +163,7 @@ func TestJobWithoutItsDeliveryFails(t *testing.T) {
 	r := repo
 	env, err := events.New(events.Meta{ID: "job-orphan", Source: "test", CorrelationID: "d-orphan", Repo: &r},
 		&events.FanoutRequested{DeliveryID: "d-orphan", URL: "http://127.0.0.1:1/never", DeliveryStream: events.StreamGitHub,
-			DeliverySequence: 999, Commit: main1})
+			DeliverySequence: 999, Commit: someSHA})
 	if err != nil {
 		t.Fatal(err)
 	}

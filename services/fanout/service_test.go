@@ -12,11 +12,6 @@ import (
 	"github.com/telefonistka/telefonistka/pkg/events"
 )
 
-const (
-	main1 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1"
-	main2 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2"
-)
-
 func files(added, modified, removed []string) [3][]string {
 	return [3][]string{added, modified, removed}
 }
@@ -26,12 +21,12 @@ func files(added, modified, removed []string) [3][]string {
 func TestForwardsBodyAndHeadersVerbatim(t *testing.T) {
 	h := start(t, testConfig())
 	rc := newReceiver(t, nil)
-	h.gh.set(main1, fmt.Sprintf(`
+	sha := h.config(fmt.Sprintf(`
 webhookEndpointRegexs:
   - expression: "^clusters/([^/]+)/"
     replacements: ["%[1]s/argocd/$1", "%[1]s/appset/$1"]
 `, rc.srv.URL))
-	body := pushBody("refs/heads/trunk", "trunk", main1, files([]string{"clusters/eu/app.yaml"}, nil, nil))
+	body := pushBody("refs/heads/trunk", "trunk", sha, files([]string{"clusters/eu/app.yaml"}, nil, nil))
 	// Whitespace and key order a re-encoding would change.
 	body = append(bytes.Replace(body, []byte(`"after"`), []byte("  \"after\" "), 1), '\n', ' ')
 	h.deliver("d-verbatim", body, map[string]string{"X-Custom-Header": "kept as is", "Connection": "close"})
@@ -79,7 +74,7 @@ webhookEndpointRegexs:
 func TestRuleMatchingAndExpansion(t *testing.T) {
 	h := start(t, testConfig())
 	rc := newReceiver(t, nil)
-	h.gh.set(main1, fmt.Sprintf(`
+	sha := h.config(fmt.Sprintf(`
 webhookEndpointRegexs:
   - expression: "^nothing-matches-this/"
     replacements: ["%[1]s/never"]
@@ -90,7 +85,7 @@ webhookEndpointRegexs:
   - expression: "^docs/"
     replacements: ["%[1]s/docs"]
 `, rc.srv.URL))
-	body := pushBody("refs/heads/main", "main", main1,
+	body := pushBody("refs/heads/main", "main", sha,
 		files([]string{"clusters/eu/apps/a.yaml"}, []string{"clusters/eu/apps/b.yaml"}, nil),
 		files(nil, []string{"clusters/us/apps/c.yaml", "clusters/us/infra/d.yaml"}, []string{"clusters/eu/apps/a.yaml"}),
 		files(nil, nil, []string{"README.md"}))
@@ -117,8 +112,8 @@ func TestRetriesThroughJetStreamUntilSuccess(t *testing.T) {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 	})
-	h.gh.set(main1, fmt.Sprintf("webhookEndpointRegexs: [{expression: '^a/', replacements: ['%s/flaky']}]", rc.srv.URL))
-	h.deliver("d-flaky", pushBody("refs/heads/main", "main", main1, files([]string{"a/x"}, nil, nil)), nil)
+	sha := h.config(fmt.Sprintf("webhookEndpointRegexs: [{expression: '^a/', replacements: ['%s/flaky']}]", rc.srv.URL))
+	h.deliver("d-flaky", pushBody("refs/heads/main", "main", sha, files([]string{"a/x"}, nil, nil)), nil)
 
 	env := h.waitEvents(events.TypeFanoutDelivered, 1, 20*time.Second)[0]
 	h.waitIdle(events.StreamFanout, DeliverConsumer, 0)
@@ -158,8 +153,8 @@ func TestHonoursRetryAfter(t *testing.T) {
 			w.WriteHeader(http.StatusTooManyRequests)
 		}
 	})
-	h.gh.set(main1, fmt.Sprintf("webhookEndpointRegexs: [{expression: '^a/', replacements: ['%s/limited']}]", rc.srv.URL))
-	h.deliver("d-429", pushBody("refs/heads/main", "main", main1, files([]string{"a/x"}, nil, nil)), nil)
+	sha := h.config(fmt.Sprintf("webhookEndpointRegexs: [{expression: '^a/', replacements: ['%s/limited']}]", rc.srv.URL))
+	h.deliver("d-429", pushBody("refs/heads/main", "main", sha, files([]string{"a/x"}, nil, nil)), nil)
 	h.waitEvents(events.TypeFanoutDelivered, 1, 20*time.Second)
 	calls := rc.callsTo("/limited")
 	if len(calls) != 2 {
@@ -180,8 +175,8 @@ func TestGivesUp(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusBadGateway)
 	})
-	h.gh.set(main1, fmt.Sprintf("webhookEndpointRegexs: [{expression: '^a/', replacements: ['%[1]s/gone', '%[1]s/broken']}]", rc.srv.URL))
-	h.deliver("d-fail", pushBody("refs/heads/main", "main", main1, files([]string{"a/x"}, nil, nil)), nil)
+	sha := h.config(fmt.Sprintf("webhookEndpointRegexs: [{expression: '^a/', replacements: ['%[1]s/gone', '%[1]s/broken']}]", rc.srv.URL))
+	h.deliver("d-fail", pushBody("refs/heads/main", "main", sha, files([]string{"a/x"}, nil, nil)), nil)
 	failed := h.waitEvents(events.TypeFanoutFailed, 2, 20*time.Second)
 	h.waitIdle(events.StreamFanout, DeliverConsumer, 0)
 	got := map[string]*events.FanoutFailed{}
@@ -215,10 +210,10 @@ func TestHangingReceiverDoesNotDelayOthers(t *testing.T) {
 			}
 		}
 	})
-	h.gh.set(main1, fmt.Sprintf(`webhookEndpointRegexs:
+	sha := h.config(fmt.Sprintf(`webhookEndpointRegexs:
   - expression: '^a/'
     replacements: ['%[1]s/hang', '%[1]s/q1', '%[1]s/q2', '%[1]s/q3', '%[1]s/q4', '%[1]s/q5', '%[1]s/q6']`, rc.srv.URL))
-	h.deliver("d-hang", pushBody("refs/heads/main", "main", main1, files([]string{"a/x"}, nil, nil)), nil)
+	h.deliver("d-hang", pushBody("refs/heads/main", "main", sha, files([]string{"a/x"}, nil, nil)), nil)
 
 	// All six quick endpoints are delivered while /hang is still held.
 	delivered := h.waitEvents(events.TypeFanoutDelivered, 6, 20*time.Second)
@@ -245,9 +240,9 @@ func TestAllowlistRefusesURLs(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := start(t, cfg)
-	h.gh.set(main1, fmt.Sprintf("webhookEndpointRegexs: [{expression: '^a/', replacements: ['%s/ok', '%s/nope', '%s/ok/suffix?x=%s/']}]",
+	sha := h.config(fmt.Sprintf("webhookEndpointRegexs: [{expression: '^a/', replacements: ['%s/ok', '%s/nope', '%s/ok/suffix?x=%s/']}]",
 		allowed.srv.URL, other.srv.URL, other.srv.URL, allowed.srv.URL))
-	seq := h.deliver("d-allow", pushBody("refs/heads/main", "main", main1, files([]string{"a/x"}, nil, nil)), nil)
+	seq := h.deliver("d-allow", pushBody("refs/heads/main", "main", sha, files([]string{"a/x"}, nil, nil)), nil)
 
 	rejected := h.waitEvents(events.TypeFanoutRejected, 2, 20*time.Second)
 	h.waitEvents(events.TypeFanoutDelivered, 1, 20*time.Second)
@@ -261,7 +256,7 @@ func TestAllowlistRefusesURLs(t *testing.T) {
 	}
 	for _, env := range rejected {
 		r := decode[events.FanoutRejected](t, env)
-		if !strings.HasPrefix(r.URL, other.srv.URL) || r.Reason != "URL does not fully match FANOUT_ALLOWED_URL_REGEX" || r.Commit != main1 {
+		if !strings.HasPrefix(r.URL, other.srv.URL) || r.Reason != "URL does not fully match FANOUT_ALLOWED_URL_REGEX" || r.Commit != sha {
 			t.Errorf("rejected event %+v", r)
 		}
 		if h.counter("rejected", r.URL) != 1 {
@@ -275,15 +270,15 @@ func TestAllowlistRefusesURLs(t *testing.T) {
 func TestIgnoresPushesOutsideTheDefaultBranch(t *testing.T) {
 	h := start(t, testConfig())
 	rc := newReceiver(t, nil)
-	h.gh.set(main1, fmt.Sprintf("webhookEndpointRegexs: [{expression: '^a/', replacements: ['%s/hook']}]", rc.srv.URL))
+	sha := h.config(fmt.Sprintf("webhookEndpointRegexs: [{expression: '^a/', replacements: ['%s/hook']}]", rc.srv.URL))
 	f := files([]string{"a/x"}, nil, nil)
 	deleted := bytes.Replace(pushBody("refs/heads/main", "main", zeroSHA, f), []byte(`"deleted":false`), []byte(`"deleted":true`), 1)
-	h.deliver("d-feature", pushBody("refs/heads/feature", "main", main1, f), nil)
-	h.deliver("d-tag", pushBody("refs/tags/main", "main", main1, f), nil)
-	h.deliver("d-prefix", pushBody("refs/heads/main-2", "main", main1, f), nil)
+	h.deliver("d-feature", pushBody("refs/heads/feature", "main", sha, f), nil)
+	h.deliver("d-tag", pushBody("refs/tags/main", "main", sha, f), nil)
+	h.deliver("d-prefix", pushBody("refs/heads/main-2", "main", sha, f), nil)
 	seq := h.deliver("d-deleted", deleted, nil)
 	h.waitIdle(events.StreamGitHub, PushConsumer, seq)
-	if n := h.gh.calls.Load(); n != 0 {
+	if n := h.configReads(); n != 0 {
 		t.Fatalf("configuration read %d times for ignored pushes", n)
 	}
 	if n := h.jobCount(); n != 0 {
