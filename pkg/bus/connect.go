@@ -43,7 +43,9 @@ func Connect(o ConnOptions) (*Conn, error) {
 		// ingress must answer 503 quickly, and consumers retry by redelivery.
 		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			log.Warn("nats disconnected", "error", err)
+			if err != nil { // nil: we closed the connection ourselves
+				log.Warn("nats disconnected", "error", err)
+			}
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {
 			log.Info("nats reconnected", "url", c.ConnectedUrlRedacted())
