@@ -10,7 +10,24 @@ require (
 	golang.org/x/sync v0.24.0
 )
 
-require gopkg.in/yaml.v3 v3.0.1 // indirect
+require (
+	dario.cat/mergo v1.0.0 // indirect
+	github.com/Microsoft/go-winio v0.6.1 // indirect
+	github.com/cyphar/filepath-securejoin v0.3.6 // indirect
+	github.com/emirpasic/gods v1.18.1 // indirect
+	github.com/go-git/gcfg v1.5.1-0.20230307220236-3a3c6141e376 // indirect
+	github.com/go-git/go-billy/v5 v5.6.2 // indirect
+	github.com/golang/groupcache v0.0.0-20210331224755-41bb18bfe9da // indirect
+	github.com/jbenet/go-context v0.0.0-20150711004518-d14ea06fba99 // indirect
+	github.com/kevinburke/ssh_config v1.2.0 // indirect
+	github.com/pjbgf/sha1cd v0.3.2 // indirect
+	github.com/skeema/knownhosts v1.3.0 // indirect
+	github.com/xanzy/ssh-agent v0.3.3 // indirect
+	golang.org/x/mod v0.41.0 // indirect
+	golang.org/x/tools v0.51.0 // indirect
+	gopkg.in/warnings.v0 v0.1.2 // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
+)
 
 require (
 	github.com/ProtonMail/go-crypto v1.1.5 // indirect
@@ -47,6 +64,7 @@ require (
 	github.com/shurcooL/graphql v0.0.0-20240915155400-7ee5256398cf // indirect
 	github.com/telefonistka/telefonistka/pkg/bus v0.0.0
 	github.com/telefonistka/telefonistka/pkg/config v0.0.0
+	github.com/telefonistka/telefonistka/pkg/emulator v0.0.0
 	github.com/telefonistka/telefonistka/pkg/events v0.0.0
 	github.com/telefonistka/telefonistka/pkg/githubapi v0.0.0
 	github.com/telefonistka/telefonistka/pkg/obs v0.0.0 // indirect
@@ -84,3 +102,5 @@ replace github.com/telefonistka/telefonistka/pkg/app => ../../pkg/app
 replace github.com/telefonistka/telefonistka/pkg/config => ../../pkg/config
 
 replace github.com/telefonistka/telefonistka/pkg/plan => ../../pkg/plan
+
+replace github.com/telefonistka/telefonistka/pkg/emulator => ../../pkg/emulator

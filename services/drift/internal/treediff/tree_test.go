@@ -79,8 +79,8 @@ func TestBlobsAreDistinctAndOnlyForChangedBlobs(t *testing.T) {
 
 func TestRender(t *testing.T) {
 	contents := map[string]string{
-		"v1": "replicas: 1\nimage: nginx:1.25\n",
-		"v2": "replicas: 3\nimage: nginx:1.25\n",
+		"v1":   "replicas: 1\nimage: nginx:1.25\n",
+		"v2":   "replicas: 3\nimage: nginx:1.25\n",
 		"bin1": "\x00\x01PNG", "bin2": "\x00\x02PNG",
 		"lat1": "caf\xe9\n", "utf": "café\n",
 	}
