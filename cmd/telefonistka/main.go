@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/telefonistka/telefonistka/pkg/emulator"
 	"github.com/telefonistka/telefonistka/pkg/plan/cli"
 )
 
@@ -29,14 +30,15 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"server":   {summary: "run every service in one process (embedded NATS unless NATS_URL is set)", run: runServer},
-		"serve":    {summary: "run one service: serve " + strings.Join(serviceNames(), "|"), run: runServe},
-		"version":  {summary: "print the version", run: runVersion},
-		"plan":     {summary: "print the promotion plan a merge of the given changed files would make (local checkout)", run: cli.Plan},
-		"validate": {summary: "lint telefonistka.yaml and every component telefonistka.yaml of a checkout", run: cli.Validate},
-		"event":    {summary: "handle one event file synchronously (GitHub Actions): event -t TYPE -f FILE", run: runEvent},
-		"demo":     {summary: "run everything against the GitHub emulator with a sample repository and promote a change", run: runDemo},
-		"loadgen":  {summary: "send signed webhooks to a running ingress at a fixed rate and report latency", run: runLoadgen},
+		"server":          {summary: "run every service in one process (embedded NATS unless NATS_URL is set)", run: runServer},
+		"serve":           {summary: "run one service: serve " + strings.Join(serviceNames(), "|"), run: runServe},
+		"version":         {summary: "print the version", run: runVersion},
+		"plan":            {summary: "print the promotion plan a merge of the given changed files would make (local checkout)", run: cli.Plan},
+		"validate":        {summary: "lint telefonistka.yaml and every component telefonistka.yaml of a checkout", run: cli.Validate},
+		"github-emulator": {summary: "the GitHub emulator backed by git repositories (tests, demos, load runs)", run: emulator.Main},
+		"event":           {summary: "handle one event file synchronously (GitHub Actions): event -t TYPE -f FILE", run: runEvent},
+		"demo":            {summary: "run everything against the GitHub emulator with a sample repository and promote a change", run: runDemo},
+		"loadgen":         {summary: "send signed webhooks to a running ingress at a fixed rate and report latency", run: runLoadgen},
 	}
 }
 
