@@ -150,10 +150,17 @@ func (s *Service) handle(ctx context.Context, m *bus.Message) error {
 // runtime dead-letters it too.
 func (s *Service) failed(ctx context.Context, m *bus.Message, r *events.BumpRequested, res *bump.Result, stepName string, err error) error {
 	permanent := bump.IsPermanent(err)
-	if !permanent && m.Delivery < uint64(s.cfg.MaxDeliver) {
+	// As in the bus runtime, waiting out a rate limit may take ten times as
+	// many deliveries.
+	limit := uint64(s.cfg.MaxDeliver)
+	delay, rateLimited := bump.RetryDelay(err)
+	if rateLimited {
+		limit *= 10
+	}
+	if !permanent && m.Delivery < limit {
 		m.Log.Warn("bump failed; it will be retried", "step", stepName, "error", err, "delivery", m.Delivery)
-		if d, ok := bump.RetryDelay(err); ok {
-			return bus.RetryAfter(fmt.Errorf("%s: %w", stepName, err), d)
+		if rateLimited {
+			return bus.RetryAfter(fmt.Errorf("%s: %w", stepName, err), delay)
 		}
 		return fmt.Errorf("%s: %w", stepName, err)
 	}
