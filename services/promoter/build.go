@@ -191,7 +191,7 @@ func (j *job) text(entry *plan.Entry, md metadata.Metadata, notes []string) (str
 	names := entry.ComponentNames()
 	title, overflow := prtext.Title(names, entry.TargetDescription)
 	in := prtext.BodyInput{ComponentNames: names, TitleOverflow: overflow, Metadata: md, SkipSet: entry.SkipSet(), Notes: notes}
-	if j.ev.Policy != string(config.PolicyPerChange) {
+	if j.ev.Policy != string(config.PolicyPerChange) && len(md.OriginPrs) > 1 {
 		in.IncludesOrigins = md.OriginPrs
 	}
 	body, err := prtext.Body(in)
