@@ -255,3 +255,25 @@ func TestHTTPControls(t *testing.T) {
 		t.Errorf("repo created over HTTP: %q %v", got, err)
 	}
 }
+
+func TestUnknownRoutesLookLikeGitHub(t *testing.T) {
+	e, _ := newRepoEmulator(t, emulator.Options{})
+	req, _ := http.NewRequest("GET", e.URL()+"repos/acme/gitops/no/such/route", nil)
+	req.Header.Set("Authorization", "token "+botToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	if resp.StatusCode != http.StatusNotFound || body["message"] != "Not Found" || body["documentation_url"] == nil {
+		t.Errorf("unknown route = %d %v", resp.StatusCode, body)
+	}
+	if resp.Header.Get("X-RateLimit-Remaining") == "" || resp.Header.Get("X-GitHub-Request-Id") == "" {
+		t.Errorf("404 lacks GitHub headers: %v", resp.Header)
+	}
+	if e.Count("GET <unmatched>") != 1 {
+		t.Errorf("counters = %v", e.Counters())
+	}
+}

@@ -18,7 +18,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/telefonistka/telefonistka/pkg/emulator/internal/gitstore"
 	"github.com/telefonistka/telefonistka/pkg/emulator/internal/webhook"
 )
 
@@ -86,7 +85,7 @@ type Emulator struct {
 	rootURL string // e.g. http://127.0.0.1:1234
 	persist *persister
 
-	treeCache *gitstore.LRU[treeKey, []byte]
+	fragments *byteCache[fragmentKey]
 }
 
 // New builds an emulator (and, with DataDir, loads the state kept there).
@@ -117,7 +116,7 @@ func New(opts Options) (*Emulator, error) {
 		ctl:     newControls(),
 		rootURL: strings.TrimRight(opts.PublicURL, "/"),
 
-		treeCache: gitstore.NewLRU[treeKey, []byte](16),
+		fragments: newByteCache[fragmentKey](256 << 20),
 	}
 	e.ids.Store(1000)
 	e.hooks = webhook.New(nil, opts.DeliveryLogSize)

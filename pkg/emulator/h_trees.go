@@ -1,9 +1,7 @@
 package emulator
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"unicode/utf8"
@@ -13,9 +11,13 @@ import (
 	"github.com/telefonistka/telefonistka/pkg/emulator/internal/gitstore"
 )
 
-type treeKey struct {
+// fragmentKey names the rendered JSON entries of one subtree at one path: the same
+// subtree at the same path renders the same way in every tree that contains it, so a new
+// root tree only renders the directories that changed.
+type fragmentKey struct {
 	repo      int64
 	tree      hash
+	prefix    string
 	recursive bool
 }
 
@@ -47,71 +49,139 @@ func (e *Emulator) getTree(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	}
 	rec := r.URL.Query().Get("recursive")
 	recursive := rec != "" && rec != "0" && rec != "false"
-	data, err := e.treeResponse(rp, h, recursive)
+	pieces, err := e.treeResponse(rp, h, recursive)
 	if err != nil {
 		writeError(w, errStatus(http.StatusInternalServerError, err.Error()))
 		return
 	}
-	writeRaw(w, http.StatusOK, data)
+	writePieces(w, http.StatusOK, pieces)
 }
 
-// treeResponse renders a tree listing once per tree and keeps it: trees are immutable.
-func (e *Emulator) treeResponse(rp *repo, h hash, recursive bool) ([]byte, error) {
-	key := treeKey{rp.id, h, recursive}
-	if data, ok := e.treeCache.Get(key); ok {
-		return data, nil
-	}
-	var entries []gitstore.FlatEntry
-	if recursive {
-		flat, err := rp.git.Flatten(h)
-		if err != nil {
-			return nil, err
-		}
-		entries = flat
-	} else {
-		t, err := rp.git.Tree(h)
-		if err != nil {
-			return nil, err
-		}
-		for _, en := range t.Entries {
-			fe := gitstore.FlatEntry{Path: en.Name, Mode: en.Mode, Hash: en.Hash, Size: -1}
-			if en.Type() == "blob" {
-				fe.Size, _ = rp.git.BlobSize(en.Hash)
-			}
-			entries = append(entries, fe)
-		}
-	}
-	truncated := len(entries) > gitstore.MaxRecursiveEntries
-	if truncated {
-		entries = entries[:gitstore.MaxRecursiveEntries]
-	}
+// treeResponse renders a tree listing like GitHub's, from cached per-directory fragments,
+// as pieces to write one after the other (the big middle one is shared: do not modify).
+func (e *Emulator) treeResponse(rp *repo, h hash, recursive bool) ([][]byte, error) {
 	base := e.apiURL() + "/repos/" + rp.fullName() + "/git/"
-	var buf bytes.Buffer
-	buf.Grow(len(entries)*200 + 256)
-	buf.WriteString(`{"sha":"` + h.String() + `","url":"` + base + `trees/` + h.String() + `","tree":[`)
-	for i, en := range entries {
-		if i > 0 {
-			buf.WriteByte(',')
+	key := fragmentKey{rp.id, h, "", recursive}
+	body, count, ok := e.fragments.get(key)
+	if !ok {
+		var err error
+		if count, err = e.renderTree(rp, base, h, "", recursive, &body); err != nil {
+			return nil, err
 		}
-		buf.WriteString(`{"path":`)
-		writeJSONString(&buf, en.Path)
+	}
+	truncated := false
+	if count > gitstore.MaxRecursiveEntries {
+		body, truncated = truncateEntries(body, gitstore.MaxRecursiveEntries), true
+	}
+	if len(body) > 0 {
+		body = body[1:] // every entry starts with a comma
+	}
+	head := []byte(`{"sha":"` + h.String() + `","url":"` + base + `trees/` + h.String() + `","tree":[`)
+	tail := []byte(`],"truncated":` + strconv.FormatBool(truncated) + "}")
+	return [][]byte{head, body, tail}, nil
+}
+
+func writePieces(w http.ResponseWriter, status int, pieces [][]byte) {
+	n := 0
+	for _, p := range pieces {
+		n += len(p)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(n))
+	w.WriteHeader(status)
+	for _, p := range pieces {
+		if _, err := w.Write(p); err != nil {
+			return
+		}
+	}
+}
+
+// renderTree appends ",{entry}" for each entry of tree h (and, if recursive, of its
+// subtrees right after each directory) and returns how many entries it wrote.
+func (e *Emulator) renderTree(rp *repo, base string, h hash, prefix string, recursive bool, buf *[]byte) (int, error) {
+	key := fragmentKey{rp.id, h, prefix, recursive}
+	if data, n, ok := e.fragments.get(key); ok {
+		*buf = append(*buf, data...)
+		return n, nil
+	}
+	t, err := rp.git.Tree(h)
+	if err != nil {
+		return 0, err
+	}
+	start := len(*buf)
+	count := 0
+	for _, en := range t.Entries {
+		b := *buf
+		b = append(b, `,{"path":`...)
+		b = appendJSONString(b, prefix+en.Name)
+		b = append(b, `,"mode":"`...)
+		b = appendMode(b, uint32(en.Mode))
 		typ := en.Type()
-		fmt.Fprintf(&buf, `,"mode":"%06o","type":"%s","sha":"%s"`, uint32(en.Mode), typ, en.Hash)
+		b = append(b, `","type":"`+typ+`","sha":"`+en.Hash.String()+`"`...)
 		switch typ {
 		case "blob":
-			buf.WriteString(`,"size":` + strconv.FormatInt(en.Size, 10) + `,"url":"` + base + "blobs/" + en.Hash.String() + `"`)
+			size, err := rp.git.BlobSize(en.Hash)
+			if err != nil {
+				return 0, err
+			}
+			b = append(b, `,"size":`...)
+			b = strconv.AppendInt(b, size, 10)
+			b = append(b, `,"url":"`+base+"blobs/"+en.Hash.String()+`"`...)
 		case "tree":
-			buf.WriteString(`,"url":"` + base + "trees/" + en.Hash.String() + `"`)
+			b = append(b, `,"url":"`+base+"trees/"+en.Hash.String()+`"`...)
 		}
-		buf.WriteByte('}')
+		*buf = append(b, '}')
+		count++
+		if recursive && en.IsTree() {
+			n, err := e.renderTree(rp, base, en.Hash, prefix+en.Name+"/", true, buf)
+			if err != nil {
+				return 0, err
+			}
+			count += n
+		}
 	}
-	buf.WriteString(`],"truncated":` + strconv.FormatBool(truncated) + "}")
-	data := buf.Bytes()
-	e.treeCache.Put(key, data)
-	return data, nil
+	e.fragments.put(key, append([]byte(nil), (*buf)[start:]...), count)
+	return count, nil
 }
 
-func writeJSONString(buf *bytes.Buffer, s string) {
+func appendMode(b []byte, m uint32) []byte {
+	var digits [6]byte
+	for i := 5; i >= 0; i-- {
+		digits[i] = byte('0' + m&7)
+		m >>= 3
+	}
+	return append(b, digits[:]...)
+}
+
+// truncateEntries keeps the first n ",{...}" entries of a rendered listing.
+func truncateEntries(body []byte, n int) []byte {
+	depth, seen := 0, 0
+	inString, escaped := false, false
+	for i, c := range body {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{':
+			depth++
+		case c == '}':
+			depth--
+			if depth == 0 {
+				seen++
+				if seen == n {
+					return body[:i+1]
+				}
+			}
+		}
+	}
+	return body
+}
+
+func appendJSONString(b []byte, s string) []byte {
 	simple := utf8.ValidString(s)
 	for i := 0; simple && i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
@@ -119,13 +189,12 @@ func writeJSONString(buf *bytes.Buffer, s string) {
 		}
 	}
 	if simple {
-		buf.WriteByte('"')
-		buf.WriteString(s)
-		buf.WriteByte('"')
-		return
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
 	}
 	data, _ := json.Marshal(s)
-	buf.Write(data)
+	return append(b, data...)
 }
 
 type treeEntryInput struct {
@@ -227,10 +296,10 @@ func (e *Emulator) createTree(w http.ResponseWriter, r *http.Request, c *reqCtx)
 		writeError(w, invalidTree(err.Error()))
 		return
 	}
-	data, err := e.treeResponse(rp, h, false)
+	pieces, err := e.treeResponse(rp, h, false)
 	if err != nil {
 		writeError(w, errStatus(http.StatusInternalServerError, err.Error()))
 		return
 	}
-	writeRaw(w, http.StatusCreated, data)
+	writePieces(w, http.StatusCreated, pieces)
 }

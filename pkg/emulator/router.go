@@ -34,8 +34,15 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, c *reqCtx)
 
 func (e *Emulator) routes() http.Handler {
 	api := chi.NewRouter()
-	api.NotFound(func(w http.ResponseWriter, r *http.Request) { writeError(w, errNotFound()) })
-	api.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { writeError(w, errNotFound()) })
+	// Unknown routes still authenticate, count (as "METHOD <unmatched>") and carry the
+	// rate-limit headers, as GitHub's 404s do.
+	unmatched := func(w http.ResponseWriter, r *http.Request) {
+		e.wrap(r.Method, "<unmatched>", accessAny, "core", func(w http.ResponseWriter, _ *http.Request, _ *reqCtx) {
+			writeError(w, errNotFound())
+		}).ServeHTTP(w, r)
+	}
+	api.NotFound(unmatched)
+	api.MethodNotAllowed(unmatched)
 	add := func(method, pattern string, acc access, h handlerFunc) {
 		api.Method(method, pattern, e.wrap(method, pattern, acc, "core", h))
 	}
