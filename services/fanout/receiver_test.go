@@ -105,4 +105,3 @@ func sign(body []byte) string {
 func verifies(h http.Header, body []byte) bool {
 	return hmac.Equal([]byte(h.Get("X-Hub-Signature-256")), []byte(sign(body)))
 }
-
