@@ -236,26 +236,26 @@ func (a *repoAPI) comment(ctx context.Context, number int, body string) (*github
 	return githubapi.PostComment(ctx, a.client.Issues, a.repo.Owner, a.repo.Name, number, body)
 }
 
-// statusHistory returns the state of the newest status with context on
-// ref ("" if none) and the descriptions of all statuses with it (every page).
-func (a *repoAPI) statusHistory(ctx context.Context, ref, statusContext string) (newest string, descriptions []string, err error) {
+// statusEntry is one commit status of a context.
+type statusEntry struct{ state, description string }
+
+// statusHistory returns the statuses with context on ref, newest first
+// (every page).
+func (a *repoAPI) statusHistory(ctx context.Context, ref, statusContext string) ([]statusEntry, error) {
+	var out []statusEntry
 	opts := &github.ListOptions{PerPage: 100}
 	for {
 		page, resp, err := a.client.Repositories.ListStatuses(ctx, a.repo.Owner, a.repo.Name, ref, opts)
 		if err != nil {
-			return "", nil, a.classify(err, "listing the statuses of %s@%s", a.repo, ref)
+			return nil, a.classify(err, "listing the statuses of %s@%s", a.repo, ref)
 		}
-		for _, st := range page { // newest first
-			if st.GetContext() != statusContext {
-				continue
+		for _, st := range page {
+			if st.GetContext() == statusContext {
+				out = append(out, statusEntry{state: st.GetState(), description: st.GetDescription()})
 			}
-			if newest == "" {
-				newest = st.GetState()
-			}
-			descriptions = append(descriptions, st.GetDescription())
 		}
 		if resp.NextPage == 0 {
-			return newest, descriptions, nil
+			return out, nil
 		}
 		opts.Page = resp.NextPage
 	}

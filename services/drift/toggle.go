@@ -3,7 +3,6 @@ package drift
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/telefonistka/telefonistka/pkg/bus"
@@ -25,7 +24,8 @@ type toggleRequest struct {
 // success unless its newest status is success, failure otherwise. It then
 // replies saying what it set. The configuration is read at the default
 // branch head. Each status it sets names the key and the comment, so a
-// redelivered comment flips nothing twice.
+// redelivered comment flips nothing twice (its reply lists what the
+// comment set).
 func (s *Service) toggle(ctx context.Context, m *bus.Message, api *repoAPI, req toggleRequest) error {
 	base, err := api.branchHead(ctx, req.DefaultBranch)
 	if err != nil {
@@ -58,13 +58,20 @@ func (s *Service) toggle(ctx context.Context, m *bus.Message, api *repoAPI, req 
 	var done []comments.Toggle
 	for _, k := range keys {
 		statusContext := cfg.ToggleCommitStatus[k]
-		newest, descriptions, err := api.statusHistory(ctx, sha, statusContext)
+		history, err := api.statusHistory(ctx, sha, statusContext)
 		if err != nil {
 			return err
 		}
-		if slices.Contains(descriptions, toggleDescription(githubapi.StateSuccess, k, req.CommentID)) ||
-			slices.Contains(descriptions, toggleDescription(githubapi.StateFailure, k, req.CommentID)) {
-			continue // this comment already toggled it
+		if t, ok := toggledBy(history, k, req.CommentID); ok {
+			// An earlier delivery of this comment flipped it; it is still
+			// part of the reply.
+			t.Context = statusContext
+			done = append(done, t)
+			continue
+		}
+		newest := ""
+		if len(history) > 0 {
+			newest = history[0].state
 		}
 		next := githubapi.StateSuccess
 		if newest == githubapi.StateSuccess {
@@ -85,6 +92,22 @@ func (s *Service) toggle(ctx context.Context, m *bus.Message, api *repoAPI, req 
 	}
 	_, err = api.comment(ctx, req.PR, body)
 	return err
+}
+
+// toggledBy finds the status this comment set for key in history (newest
+// first) and returns it as a Toggle, with the state before it.
+func toggledBy(history []statusEntry, key string, commentID int64) (comments.Toggle, bool) {
+	for i, st := range history {
+		if st.description != toggleDescription(st.state, key, commentID) {
+			continue
+		}
+		t := comments.Toggle{Key: key, State: st.state}
+		if i+1 < len(history) {
+			t.Previous = history[i+1].state
+		}
+		return t, true
+	}
+	return comments.Toggle{}, false
 }
 
 // toggleDescription is the description of a toggled status; it names the

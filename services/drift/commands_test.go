@@ -1,0 +1,125 @@
+package drift
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/telefonistka/telefonistka/pkg/emulator"
+	"github.com/telefonistka/telefonistka/pkg/githubapi"
+)
+
+const commentsRoute = "/repos/{owner}/{repo}/issues/{number}/comments"
+
+func (h *harness) comment(pr int, login, body string) int64 {
+	h.t.Helper()
+	id, err := h.emu.Comment(full, pr, login, body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return id
+}
+
+func driftPR(h *harness) (int, string) {
+	h.t.Helper()
+	pr := h.openPR("bump-nginx", map[string]*string{"env/staging/nginx/values.yaml": emulator.Content("replicas: 1\nimage: nginx:1.26\n")})
+	head := h.pr(pr).HeadSHA
+	h.waitFinal(head)
+	h.waitIdle()
+	return pr, head
+}
+
+func TestRetriggerRerunsTheChecks(t *testing.T) {
+	h := newHarness(t, fixture())
+	h.start(options{})
+	pr, head := driftPR(h)
+	first := visible(h.botComments(pr), driftHeading)
+	if len(first) != 1 {
+		t.Fatalf("%d drift comments before /retrigger", len(first))
+	}
+	// Labels added since opening are used by the re-run.
+	if err := h.emu.AddLabels(full, pr, human, "fast-track"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitIdle()
+	h.comment(pr, human, "  /retrigger\n")
+	h.eventually(func() bool { return len(h.statuses(head, githubapi.StatusContext)) == 4 }, "a second status cycle")
+	if got := strings.Join(h.statuses(head, githubapi.StatusContext), ","); got != "pending,success,pending,success" {
+		t.Fatalf("status states = %s", got)
+	}
+	h.waitIdle()
+	drift := visible(h.botComments(pr), driftHeading)
+	if len(drift) != 1 || drift[0].ID == first[0].ID {
+		t.Fatalf("after /retrigger: %d visible drift comments (first was %d)", len(drift), first[0].ID)
+	}
+}
+
+func TestCommentsThatAreIgnored(t *testing.T) {
+	h := newHarness(t, fixture())
+	h.start(options{})
+	pr, head := driftPR(h)
+	issue, err := h.emu.CreateIssue(full, human, "question", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.comment(issue, human, "/retrigger")               // not a PR
+	h.comment(pr, botLogin, "/retrigger")               // the bot itself
+	h.comment(pr, human, "/retrigger please")           // not exactly the command
+	h.comment(pr, human, githubapi.Marker+"\n/approve") // carries the bot marker
+	h.waitIdle()
+	if got := h.statuses(head, githubapi.StatusContext); len(got) != 2 {
+		t.Fatalf("status states = %v, want only the first run's", got)
+	}
+	if got := h.statuses(head, "manual/approved"); len(got) != 0 {
+		t.Fatalf("a marked comment toggled a status: %v", got)
+	}
+	ic, _ := h.emu.Comments(full, issue)
+	if len(ic) != 1 {
+		t.Fatalf("the issue got %d comments, want only its own", len(ic))
+	}
+}
+
+func TestHandleSelfComment(t *testing.T) {
+	h := newHarness(t, fixture())
+	h.start(options{cfg: Config{HandleSelfComment: true}})
+	pr, head := driftPR(h)
+	h.comment(pr, botLogin, "/retrigger")
+	h.eventually(func() bool { return len(h.statuses(head, githubapi.StatusContext)) == 4 }, "the bot's /retrigger to run")
+}
+
+func TestToggleCommitStatus(t *testing.T) {
+	h := newHarness(t, fixture())
+	h.start(options{})
+	pr, head := driftPR(h)
+
+	h.comment(pr, human, "LGTM /approve")
+	h.eventually(func() bool { return len(h.statuses(head, "manual/approved")) == 1 }, "the first toggle")
+	if got := h.statuses(head, "manual/approved"); got[0] != "success" {
+		t.Fatalf("first toggle set %v, want success", got)
+	}
+	h.waitIdle()
+	replies := visible(h.botComments(pr), "Set commit status")
+	if len(replies) != 1 || !strings.Contains(replies[0].Body, "Set commit status `manual/approved` on "+head+" to `success`, as asked by `/approve`.") {
+		t.Fatalf("replies = %+v", replies)
+	}
+
+	// Both keys, in key order; the reply comment fails once, so the
+	// delivery runs again and must not flip anything twice.
+	if err := h.emu.InjectFault(emulator.Fault{Method: "POST", Route: commentsRoute, Kind: emulator.FaultServerError}); err != nil {
+		t.Fatal(err)
+	}
+	h.comment(pr, human, "/block and /approve")
+	h.eventually(func() bool { return len(visible(h.botComments(pr), "Set commit status")) == 2 }, "the second reply")
+	h.waitIdle()
+	if got := strings.Join(h.statuses(head, "manual/approved"), ","); got != "success,failure" {
+		t.Errorf("manual/approved went %s, want success,failure", got)
+	}
+	if got := strings.Join(h.statuses(head, "security/review"), ","); got != "success" {
+		t.Errorf("security/review went %s, want success", got)
+	}
+	reply := visible(h.botComments(pr), "Set commit status")[1].Body
+	approve := strings.Index(reply, "`manual/approved`")
+	block := strings.Index(reply, "`security/review`")
+	if approve < 0 || block < 0 || approve > block || !strings.Contains(reply, "to `failure` (it was `success`)") {
+		t.Errorf("reply does not list both toggles in key order:\n%s", reply)
+	}
+}
