@@ -379,3 +379,43 @@ func TestAutoMergeRetriesBaseBranchModified(t *testing.T) {
 		t.Errorf("main after the merge:\n%s", got)
 	}
 }
+
+// otherDefault reports another default branch than the emulator's "main"
+// (the emulator cannot change it yet).
+type otherDefault struct {
+	GitHub
+	branch string
+}
+
+func (o otherDefault) Repository(ctx context.Context) (Repository, error) {
+	r, err := o.GitHub.Repository(ctx)
+	r.DefaultBranch = o.branch
+	return r, err
+}
+
+func TestUsesTheDefaultBranchTheRepositoryNames(t *testing.T) {
+	f := newFixture(t)
+	release := strings.Replace(valuesYAML, "v1.4.0", "v1.3.0", 1)
+	base, err := f.em.Push(repo, "release", "octocat", "release line", map[string]*string{values: &release})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.gh = otherDefault{GitHub: f.gh, branch: "release"}
+	res, err := f.run(t, yamlRequest(".image.tag", "v1.3.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.BaseBranch != "release" || res.BaseCommit != base {
+		t.Fatalf("result %+v, release head %s", res, base)
+	}
+	if got := f.file(t, branch, values); got != strings.Replace(valuesYAML, "v1.4.0", "v1.3.1", 1) {
+		t.Errorf("file on the branch:\n%s", got)
+	}
+	c, err := f.em.GetCommit(repo, branch)
+	if err != nil || len(c.Parents) != 1 || c.Parents[0] != base {
+		t.Errorf("commit %+v, %v", c, err)
+	}
+	if prs := f.pulls(t); len(prs) != 1 || prs[0].Base != "release" {
+		t.Errorf("PRs %+v", prs)
+	}
+}
