@@ -1,6 +1,7 @@
 package emulator_test
 
 import (
+	"encoding/json"
 	"context"
 	"errors"
 	"fmt"
@@ -243,11 +244,15 @@ func TestDataDirKeepsState(t *testing.T) {
 	if err := e.SetStatus("acme/gitops", sha, "telefonistka-bot", "success", "telefonistka", "ok"); err != nil {
 		t.Fatal(err)
 	}
+	instBefore := installationOf(t, e)
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
 
 	again := startEmulator(t, opts)
+	if got := installationOf(t, again); got != instBefore {
+		t.Errorf("installation id after restart = %d, want %d", got, instBefore)
+	}
 	if got, err := again.ReadFile("acme/gitops", "keep", "k.txt"); err != nil || got != "kept\n" {
 		t.Fatalf("file after restart = %q, %v", got, err)
 	}
@@ -271,4 +276,22 @@ func TestDataDirKeepsState(t *testing.T) {
 	if _, err := again.MergePullRequest("acme/gitops", n, "alice"); err != nil {
 		t.Errorf("merging a PR restored from disk: %v", err)
 	}
+}
+
+// installationOf reads the installation id that webhooks of acme/gitops carry.
+func installationOf(t *testing.T, e *emulator.Emulator) int64 {
+	t.Helper()
+	if _, err := e.Push("acme/gitops", "main", "alice", "probe", map[string]*string{"probe.txt": emulator.Content(uniqueName("p"))}); err != nil {
+		t.Fatal(err)
+	}
+	waitHooks(t, e)
+	d := e.Deliveries()
+	var payload struct {
+		Installation struct{ ID int64 } `json:"installation"`
+		Sender       struct{ ID int64 } `json:"sender"`
+	}
+	if err := json.Unmarshal(d[len(d)-1].Payload, &payload); err != nil || payload.Installation.ID == 0 {
+		t.Fatalf("payload installation: %v", err)
+	}
+	return payload.Installation.ID
 }

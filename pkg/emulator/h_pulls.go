@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -101,7 +102,7 @@ func (e *Emulator) createPullHandler(w http.ResponseWriter, r *http.Request, c *
 		writeError(w, aerr)
 		return
 	}
-	w.Header().Set("Location", e.pullJSON(rp, is, false).(*jPull).URL)
+	w.Header().Set("Location", fmt.Sprintf("%s/repos/%s/pulls/%d", e.apiURL(), rp.fullName(), is.number))
 	writeJSON(w, http.StatusCreated, e.pullJSON(rp, is, true))
 }
 

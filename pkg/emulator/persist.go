@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -26,7 +27,60 @@ type persister struct {
 }
 
 type globalState struct {
-	NextID int64 `json:"next_id"`
+	NextID        int64               `json:"next_id"`
+	Users         []userState         `json:"users"`
+	Installations []installationState `json:"installations"`
+}
+
+type userState struct {
+	ID    int64  `json:"id"`
+	Login string `json:"login"`
+	Type  string `json:"type"`
+}
+
+type installationState struct {
+	ID    int64  `json:"id"`
+	AppID int64  `json:"app_id"`
+	Owner string `json:"owner"`
+}
+
+func (p *persister) globalSnapshot() globalState {
+	g := globalState{NextID: p.e.ids.Load()}
+	p.e.users.mu.Lock()
+	for _, u := range p.e.users.byLogin {
+		g.Users = append(g.Users, userState{u.ID, u.Login, u.Type})
+	}
+	p.e.users.mu.Unlock()
+	p.e.auth.mu.RLock()
+	for _, in := range p.e.auth.insts {
+		g.Installations = append(g.Installations, installationState{in.ID, in.app.ID, in.account.Login})
+	}
+	p.e.auth.mu.RUnlock()
+	return g
+}
+
+// restoreGlobal brings back users and installations with their ids.
+func (p *persister) restoreGlobal(g globalState) {
+	d := p.e.users
+	d.mu.Lock()
+	for _, u := range g.Users {
+		d.byLogin[lowerKey(u.Login)] = &user{ID: u.ID, Login: u.Login, Type: u.Type}
+		d.nextID = max(d.nextID, u.ID)
+	}
+	d.mu.Unlock()
+	a := p.e.auth
+	for _, is := range g.Installations {
+		app, ok := a.apps[is.AppID]
+		if !ok {
+			continue
+		}
+		owner := p.e.users.get(is.Owner)
+		in := &installation{ID: is.ID, app: app, account: owner, createdAt: now()}
+		a.mu.Lock()
+		a.insts[in.ID] = in
+		a.byOwner[strconv.FormatInt(app.ID, 10)+"/"+lowerKey(owner.Login)] = in
+		a.mu.Unlock()
+	}
 }
 
 func lowerKey(s string) string { return strings.ToLower(s) }
@@ -60,6 +114,7 @@ func (p *persister) load() error {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("reading emulator state: %w", err)
 	}
+	p.restoreGlobal(g)
 	files, err := filepath.Glob(filepath.Join(p.dir, "state", "*", "*.json"))
 	if err != nil {
 		return fmt.Errorf("listing saved repositories: %w", err)
@@ -127,7 +182,7 @@ func (p *persister) flush() error {
 		}
 	}
 	if len(dirty) > 0 {
-		return writeJSONFile(filepath.Join(p.dir, "emulator.json"), globalState{NextID: p.e.ids.Load()})
+		return writeJSONFile(filepath.Join(p.dir, "emulator.json"), p.globalSnapshot())
 	}
 	return nil
 }
