@@ -38,6 +38,7 @@ func FuzzYAML(f *testing.F) {
 	f.Add([]byte("- a\n- b\n"), uint8(7), "z")
 	f.Fuzz(func(t *testing.T, content []byte, which uint8, value string) {
 		address := fuzzAddresses[int(which)%len(fuzzAddresses)]
+		// A hang would otherwise stall the fuzzer silently (yqlib is serialised).
 		tm := time.AfterFunc(10*time.Second, func() { panic(fmt.Sprintf("slow: %q %q %q", content, address, value)) })
 		defer tm.Stop()
 		out, err := YAML(content, address, value)
