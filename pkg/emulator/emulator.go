@@ -48,7 +48,7 @@ type Options struct {
 	// EnforceRateLimit makes an exhausted budget answer 403 like GitHub; otherwise the
 	// window simply restarts so clients never see Remaining reach 0.
 	EnforceRateLimit bool
-	// DeliveryLogSize caps the webhook delivery log. Default 10000.
+	// DeliveryLogSize caps the webhook delivery log. Default 2000.
 	DeliveryLogSize int
 	// Logger receives request and delivery logs. Default: discard.
 	Logger *slog.Logger

@@ -72,7 +72,7 @@ func New(client *http.Client, logSize int) *Dispatcher {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
 	if logSize <= 0 {
-		logSize = 10_000
+		logSize = 2_000
 	}
 	d := &Dispatcher{client: client, logSize: logSize, hookID: 1, done: make(chan struct{})}
 	d.cond = sync.NewCond(&d.mu)
