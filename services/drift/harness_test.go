@@ -146,17 +146,33 @@ type options struct {
 	eventTimeout time.Duration
 	drain        time.Duration
 	app          bool // App auth instead of the bot token
+	registry     *prometheus.Registry
 }
 
 // start runs a drift service on its own NATS connection until the test
 // ends (or stop/kill).
 func (h *harness) start(o options) *instance {
 	h.t.Helper()
+	svc, conn := h.build(o)
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &instance{svc: svc, conn: conn, cancel: cancel, done: make(chan error, 1)}
+	go func() { in.done <- svc.Run(ctx) }()
+	h.t.Cleanup(in.stop)
+	return in
+}
+
+// build makes a drift service on its own NATS connection without running it.
+func (h *harness) build(o options) (*Service, *bus.Conn) {
+	h.t.Helper()
 	ghCfg := githubapi.Config{URL: h.emu.URL(), OAuthToken: botToken}
 	if o.app {
 		ghCfg = githubapi.Config{URL: h.emu.URL(), AppID: 1, AppPrivateKeyPath: writeAppKey(h.t)}
 	}
-	gh, err := githubapi.NewFactory(ghCfg, githubapi.Options{Registerer: h.reg})
+	reg := o.registry
+	if reg == nil {
+		reg = h.reg
+	}
+	gh, err := githubapi.NewFactory(ghCfg, githubapi.Options{Registerer: reg})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -169,7 +185,7 @@ func (h *harness) start(o options) *instance {
 		cfg.AckWait = 3 * time.Second
 	}
 	svc, err := NewService(context.Background(), Deps{
-		Config: cfg, Conn: conn, Clients: gh, Status: gh.StatusSetter(testLog()), Registry: h.reg, Log: testLog(),
+		Config: cfg, Conn: conn, Clients: gh, Status: gh.StatusSetter(testLog()), Registry: reg, Log: testLog(),
 		ConsumerOptions: func(service string, spec events.ConsumerSpec) bus.ConsumerOptions {
 			return bus.ConsumerOptions{Spec: spec, Service: service, Log: testLog(),
 				EventTimeout: o.eventTimeout, DrainTimeout: max(o.drain, time.Millisecond),
@@ -179,11 +195,7 @@ func (h *harness) start(o options) *instance {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{svc: svc, conn: conn, cancel: cancel, done: make(chan error, 1)}
-	go func() { in.done <- svc.Run(ctx) }()
-	h.t.Cleanup(in.stop)
-	return in
+	return svc, conn
 }
 
 // stop shuts the instance down and waits for it.
