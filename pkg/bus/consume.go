@@ -131,7 +131,7 @@ func Consume(ctx context.Context, conn *Conn, opts ConsumerOptions, h Handler) e
 	if err != nil {
 		return fmt.Errorf("pulling from consumer %s: %w", opts.Spec.Durable, err)
 	}
-	r := &runner{opts: opts, handler: h, pub: Publisher{JS: conn.JS}}
+	r := &runner{opts: opts, handler: h, pub: Publisher{JS: conn.JS}, js: conn.JS}
 
 	// Handlers run on a context that outlives ctx by DrainTimeout, so a
 	// shutdown lets them finish and ack instead of cutting them off.
@@ -213,6 +213,7 @@ type runner struct {
 	opts    ConsumerOptions
 	handler Handler
 	pub     Publisher
+	js      jetstream.JetStream
 }
 
 var tracer = otel.Tracer("github.com/telefonistka/telefonistka/pkg/bus")
@@ -253,7 +254,10 @@ func (r *runner) handle(base context.Context, m jetstream.Msg) {
 	defer cancel()
 
 	stopBeat := r.heartbeat(m)
-	herr := r.call(ctx, &Message{Env: env, Subject: m.Subject(), Delivery: meta.NumDelivered, StreamSeq: meta.Sequence.Stream, Log: log})
+	herr := hydrate(ctx, r.js, env)
+	if herr == nil {
+		herr = r.call(ctx, &Message{Env: env, Subject: m.Subject(), Delivery: meta.NumDelivered, StreamSeq: meta.Sequence.Stream, Log: log})
+	}
 	stopBeat()
 
 	outcome := r.settle(base, m, meta, env, herr, log)

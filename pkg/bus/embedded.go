@@ -8,9 +8,10 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 )
 
-// MaxPayload is the largest message the embedded server accepts. A 25 MiB
-// webhook body grows by a third in base64 inside its envelope.
-const MaxPayload = 48 << 20
+// MaxPayload is the largest message the embedded server accepts. Webhook
+// bodies over events.InlineBodyLimit travel through the object store, so
+// messages stay far below it.
+const MaxPayload = 8 << 20
 
 // EmbeddedOptions configures the in-process NATS server.
 type EmbeddedOptions struct {

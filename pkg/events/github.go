@@ -25,14 +25,37 @@ type GitHubDelivery struct {
 	// form (X-GitHub-Event, X-GitHub-Delivery, X-GitHub-Hook-ID,
 	// X-Hub-Signature-256, X-Hub-Signature, Content-Type, User-Agent, ...).
 	Headers map[string]string `json:"headers"`
-	// Body is the raw request body as received.
-	Body []byte `json:"body"`
+	// Body is the raw request body as received. Bodies larger than
+	// InlineBodyLimit are stored in the object store bucket BucketBodies
+	// instead and BodyRef points at them; pkg/bus fills Body in before a
+	// handler sees the delivery.
+	Body []byte `json:"body,omitempty"`
+	// BodyRef locates a body kept outside the message.
+	BodyRef *BodyRef `json:"bodyRef,omitempty"`
 	// ReceivedAt is when ingress accepted the delivery.
 	ReceivedAt time.Time `json:"receivedAt"`
 }
 
 // EventType implements Payload.
 func (*GitHubDelivery) EventType() string { return TypeGitHubDelivery }
+
+// InlineBodyLimit is the largest body carried inside a delivery event; a
+// larger one goes to the object store, so messages stay small (an external
+// NATS works with its default 1 MB max_payload) and a 25 MiB webhook stays
+// under JetStream's per-record limit.
+const InlineBodyLimit = 256 << 10
+
+// BucketBodies is the object store bucket holding large delivery bodies.
+const BucketBodies = "github_bodies"
+
+// BodyRef points at a body in the object store.
+type BodyRef struct {
+	Bucket string `json:"bucket"`
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	// SHA256 is the hex digest of the body, checked when it is read back.
+	SHA256 string `json:"sha256"`
+}
 
 // TypeConsumerFailed records a message a consumer gave up on: it failed
 // permanently, or it was delivered the maximum number of times. It is

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/events"
 )
 
@@ -156,6 +157,13 @@ func (s *deliveryStore) fetch(ctx context.Context, stream string, seq uint64) (*
 	var d events.GitHubDelivery
 	if err := env.DecodeData(&d); err != nil {
 		return nil, fmt.Errorf("%s sequence %d: %w: %w", stream, seq, errDeliveryGone, err)
+	}
+	// A large body lives in the object store.
+	if err := bus.ResolveDelivery(ctx, s.js, &d); err != nil {
+		if bus.IsPermanent(err) {
+			return nil, fmt.Errorf("%s sequence %d: %w: %w", stream, seq, errDeliveryGone, err)
+		}
+		return nil, err
 	}
 	return &d, nil
 }

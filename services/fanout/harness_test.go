@@ -187,13 +187,23 @@ func (h *harness) deliverEnvelope(envID, deliveryID string, headers map[string]s
 
 func (h *harness) store(envID, deliveryID string, headers map[string]string, body []byte) (uint64, error) {
 	r := repo
-	env, err := events.New(events.Meta{ID: envID, Source: "ingress", CorrelationID: deliveryID, Repo: &r},
-		&events.GitHubDelivery{DeliveryID: deliveryID, Event: "push", Headers: headers, Body: body, ReceivedAt: time.Now()})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	d := &events.GitHubDelivery{DeliveryID: deliveryID, Event: "push", Headers: headers, Body: body, ReceivedAt: time.Now()}
+	if len(body) > events.InlineBodyLimit { // as ingress does
+		bodies, err := bus.EnsureBodies(ctx, h.conn.JS)
+		if err != nil {
+			return 0, err
+		}
+		if d.BodyRef, err = bus.StoreBody(ctx, bodies, envID, body); err != nil {
+			return 0, err
+		}
+		d.Body = nil
+	}
+	env, err := events.New(events.Meta{ID: envID, Source: "ingress", CorrelationID: deliveryID, Repo: &r}, d)
 	if err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	pub, err := (bus.Publisher{JS: h.conn.JS}).Publish(ctx, env)
 	return pub.Sequence, err
 }

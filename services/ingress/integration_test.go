@@ -125,3 +125,41 @@ func TestNATSDownIs503AndRecovers(t *testing.T) {
 		t.Fatalf("stream holds %d messages after restart, want 2", n)
 	}
 }
+
+// A 25 MiB delivery (GitHub's maximum) is stored and reaches a consumer byte
+// for byte: the body goes to the object store and the runtime puts it back.
+func TestLargestDeliveryReachesConsumers(t *testing.T) {
+	l := startIngress(t, 0)
+	var b strings.Builder
+	b.WriteString(`{"action":"opened","pull_request":{"number":3},"repository":{"name":"gitops","owner":{"login":"acme"}},"pad":"`)
+	for b.Len() < 25<<20-2 {
+		b.WriteString("0123456789abcdef")
+	}
+	body := b.String()[:25<<20-2] + `"}`
+	if got := l.post(t, "big", body); got != 202 {
+		t.Fatalf("25 MiB delivery: %d", got)
+	}
+	got := make(chan []byte, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		_ = bus.Consume(ctx, l.conn, bus.ConsumerOptions{Spec: events.ConsumerSpec{Durable: "big", Stream: events.StreamGitHub,
+			FilterSubjects: []string{events.GitHubFilter("pull_request", "*")}}},
+			func(_ context.Context, m *bus.Message) error {
+				var d events.GitHubDelivery
+				if err := m.Env.DecodeData(&d); err != nil {
+					return err
+				}
+				got <- d.Body
+				return nil
+			})
+	}()
+	select {
+	case b := <-got:
+		if len(b) != len(body) || string(b) != body {
+			t.Fatalf("consumer got %d bytes, want the %d sent", len(b), len(body))
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("delivery not consumed")
+	}
+}

@@ -39,7 +39,11 @@ func New(ctx context.Context, env *app.Env) (app.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewService(cfg, &jetStreamStore{pub: env.Publisher(), kv: kv}, env.Registry, env.Log.With("service", "ingress")), nil
+	bodies, err := bus.EnsureBodies(ctx, env.Conn.JS)
+	if err != nil {
+		return nil, err
+	}
+	return NewService(cfg, &jetStreamStore{pub: env.Publisher(), kv: kv, bodies: bodies}, env.Registry, env.Log.With("service", "ingress")), nil
 }
 
 // NewService builds ingress over an explicit store (tests).
@@ -59,8 +63,9 @@ func (s *Service) Run(ctx context.Context) error {
 // jetStreamStore stores deliveries on the GITHUB stream and remembers their
 // ids in a KV bucket whose entries outlive the duplicate window.
 type jetStreamStore struct {
-	pub bus.Publisher
-	kv  jetstream.KeyValue
+	pub    bus.Publisher
+	kv     jetstream.KeyValue
+	bodies jetstream.ObjectStore
 }
 
 // deliveryKey maps a delivery id to a valid KV key.
@@ -91,4 +96,8 @@ func (s *jetStreamStore) Store(ctx context.Context, env *events.Envelope) (bool,
 func (s *jetStreamStore) Remember(ctx context.Context, id string) error {
 	_, err := s.kv.Put(ctx, deliveryKey(id), []byte(id))
 	return err
+}
+
+func (s *jetStreamStore) PutBody(ctx context.Context, id string, body []byte) (*events.BodyRef, error) {
+	return bus.StoreBody(ctx, s.bodies, deliveryKey(id), body)
 }

@@ -25,6 +25,8 @@ type deliveryStore interface {
 	Store(ctx context.Context, env *events.Envelope) (duplicate bool, err error)
 	// Remember records the delivery id for later redeliveries.
 	Remember(ctx context.Context, deliveryID string) error
+	// PutBody keeps a body too large to travel inside the event.
+	PutBody(ctx context.Context, deliveryID string, body []byte) (*events.BodyRef, error)
 }
 
 // hopByHop headers describe one connection and are not part of the delivery.
@@ -120,18 +122,11 @@ func (h *webhookHandler) handle(r *http.Request) (int, string, []any) {
 	if event == "ping" {
 		return http.StatusOK, "pong", attrs
 	}
-	env, err := newDelivery(r.Header, deliveryID, event, body, &head, h.now())
-	if err != nil {
-		return http.StatusInternalServerError, "could not encode delivery", append(attrs, "error", err)
-	}
-	if env.Repo != nil {
-		attrs = append(attrs, "repo", env.Repo.String())
-	}
 	attrs = append(attrs, "action", head.Action)
-	return h.store1(r.Context(), env, deliveryID, attrs)
+	return h.store1(r.Context(), r.Header, deliveryID, event, body, &head, attrs)
 }
 
-func (h *webhookHandler) store1(ctx context.Context, env *events.Envelope, deliveryID string, attrs []any) (int, string, []any) {
+func (h *webhookHandler) store1(ctx context.Context, hdr http.Header, deliveryID, event string, body []byte, head *payloadHead, attrs []any) (int, string, []any) {
 	// Keep storing even if GitHub hangs up: once published, the delivery
 	// must also be remembered.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.PublishTimeout)
@@ -142,6 +137,20 @@ func (h *webhookHandler) store1(ctx context.Context, env *events.Envelope, deliv
 	}
 	if seen {
 		return http.StatusOK, "delivery already received", attrs
+	}
+	var ref *events.BodyRef
+	if len(body) > events.InlineBodyLimit {
+		if ref, err = h.store.PutBody(ctx, deliveryID, body); err != nil {
+			return http.StatusServiceUnavailable, "message bus unavailable; redeliver later", append(attrs, "error", err)
+		}
+		body = nil
+	}
+	env, err := newDelivery(hdr, deliveryID, event, body, ref, head, h.now())
+	if err != nil {
+		return http.StatusInternalServerError, "could not encode delivery", append(attrs, "error", err)
+	}
+	if env.Repo != nil {
+		attrs = append(attrs, "repo", env.Repo.String())
 	}
 	dup, err := h.store.Store(ctx, env)
 	if err != nil {
@@ -191,10 +200,12 @@ func NewDelivery(hdr http.Header, deliveryID, event string, body []byte, now tim
 	if err := json.Unmarshal(payload, &head); err != nil {
 		return nil, fmt.Errorf("payload is not a JSON object: %w", err)
 	}
-	return newDelivery(hdr, deliveryID, event, body, &head, now)
+	return newDelivery(hdr, deliveryID, event, body, nil, &head, now)
 }
 
-func newDelivery(hdr http.Header, deliveryID, event string, body []byte, head *payloadHead, now time.Time) (*events.Envelope, error) {
+// newDelivery builds the delivery event; with ref set, the body is kept in
+// the object store and body is nil.
+func newDelivery(hdr http.Header, deliveryID, event string, body []byte, ref *events.BodyRef, head *payloadHead, now time.Time) (*events.Envelope, error) {
 	headers := make(map[string]string, len(hdr))
 	for k, v := range hdr {
 		if !hopByHop[k] {
@@ -223,6 +234,7 @@ func newDelivery(hdr http.Header, deliveryID, event string, body []byte, head *p
 		Action:     head.Action,
 		Headers:    headers,
 		Body:       body,
+		BodyRef:    ref,
 		ReceivedAt: now.UTC(),
 	})
 }

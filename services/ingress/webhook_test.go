@@ -26,6 +26,7 @@ type memStore struct {
 	mu     sync.Mutex
 	seen   map[string]bool
 	stored []*events.Envelope
+	bodies map[string][]byte
 	fail   error
 }
 
@@ -56,6 +57,19 @@ func (m *memStore) Remember(_ context.Context, id string) error {
 	}
 	m.seen[id] = true
 	return nil
+}
+
+func (m *memStore) PutBody(_ context.Context, id string, body []byte) (*events.BodyRef, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return nil, m.fail
+	}
+	if m.bodies == nil {
+		m.bodies = map[string][]byte{}
+	}
+	m.bodies[id] = body
+	return &events.BodyRef{Bucket: events.BucketBodies, Name: id, Size: int64(len(body))}, nil
 }
 
 func newTestService(t testing.TB, store deliveryStore, maxBody int64) (*Service, *prometheus.Registry) {
