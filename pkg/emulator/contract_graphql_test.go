@@ -132,3 +132,28 @@ func TestContractGraphQL(t *testing.T) {
 		t.Errorf("missing repository error = %v", err)
 	}
 }
+
+// TestContractGraphQLEmptyConnection reads a PR without comments with a non-pointer
+// cursor field, as pkg/githubapi does: endCursor is null and must decode.
+func TestContractGraphQLEmptyConnection(t *testing.T) {
+	env := newContractEnv(t)
+	pr, _ := env.openPR(t, map[string]*string{"gql/empty.txt": str("e\n")})
+	var q struct {
+		Repository struct {
+			PullRequest struct {
+				Comments struct {
+					Nodes    []struct{ ID githubv4.ID }
+					PageInfo struct {
+						HasNextPage bool
+						EndCursor   githubv4.String
+					}
+				} `graphql:"comments(first: 100, after: $cursor)"`
+			} `graphql:"pullRequest(number: $number)"`
+		} `graphql:"repository(owner: $owner, name: $name)"`
+	}
+	err := env.graphql().Query(context.Background(), &q, map[string]any{"owner": githubv4.String(env.owner), "name": githubv4.String(env.repo),
+		"number": githubv4.Int(pr.GetNumber()), "cursor": (*githubv4.String)(nil)})
+	if err != nil || len(q.Repository.PullRequest.Comments.Nodes) != 0 || q.Repository.PullRequest.Comments.PageInfo.HasNextPage {
+		t.Fatalf("empty connection = %+v, %v", q, err)
+	}
+}
