@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/telefonistka/telefonistka/pkg/app v0.0.0
 	github.com/telefonistka/telefonistka/services/argodiff v0.0.0
+	github.com/telefonistka/telefonistka/services/bumper v0.0.0-00010101000000-000000000000
 	github.com/telefonistka/telefonistka/services/drift v0.0.0
 	github.com/telefonistka/telefonistka/services/fanout v0.0.0
 	github.com/telefonistka/telefonistka/services/ingress v0.0.0
@@ -15,21 +16,36 @@ require (
 require (
 	dario.cat/mergo v1.0.0 // indirect
 	github.com/Microsoft/go-winio v0.6.1 // indirect
+	github.com/a8m/envsubst v1.4.2 // indirect
+	github.com/alecthomas/participle/v2 v2.1.1 // indirect
 	github.com/cyphar/filepath-securejoin v0.3.6 // indirect
+	github.com/dimchansky/utfbom v1.1.1 // indirect
+	github.com/elliotchance/orderedmap v1.7.1 // indirect
 	github.com/emirpasic/gods v1.18.1 // indirect
+	github.com/fatih/color v1.18.0 // indirect
 	github.com/go-git/gcfg v1.5.1-0.20230307220236-3a3c6141e376 // indirect
 	github.com/go-git/go-billy/v5 v5.6.2 // indirect
 	github.com/go-git/go-git/v5 v5.13.2 // indirect
+	github.com/goccy/go-json v0.10.4 // indirect
+	github.com/goccy/go-yaml v1.13.3 // indirect
 	github.com/golang/groupcache v0.0.0-20210331224755-41bb18bfe9da // indirect
 	github.com/jbenet/go-context v0.0.0-20150711004518-d14ea06fba99 // indirect
+	github.com/jinzhu/copier v0.4.0 // indirect
 	github.com/kevinburke/ssh_config v1.2.0 // indirect
+	github.com/magiconair/properties v1.8.9 // indirect
+	github.com/mattn/go-colorable v0.1.13 // indirect
+	github.com/mattn/go-isatty v0.0.20 // indirect
+	github.com/mikefarah/yq/v4 v4.45.1 // indirect
+	github.com/pelletier/go-toml/v2 v2.2.3 // indirect
 	github.com/pjbgf/sha1cd v0.3.2 // indirect
 	github.com/sergi/go-diff v1.3.2-0.20230802210424-5b0b94c5c0d3 // indirect
 	github.com/skeema/knownhosts v1.3.0 // indirect
 	github.com/xanzy/ssh-agent v0.3.3 // indirect
+	github.com/yuin/gopher-lua v1.1.1 // indirect
 	golang.org/x/mod v0.41.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/tools v0.51.0 // indirect
+	gopkg.in/op/go-logging.v1 v1.0.0-20160211212156-b2cb9fa56473 // indirect
 	gopkg.in/warnings.v0 v0.1.2 // indirect
 )
 
@@ -66,10 +82,10 @@ require (
 	github.com/prometheus/procfs v0.15.1 // indirect
 	github.com/shurcooL/githubv4 v0.0.0-20260209031235-2402fdf4a9ed // indirect
 	github.com/shurcooL/graphql v0.0.0-20240915155400-7ee5256398cf // indirect
-	github.com/telefonistka/telefonistka/pkg/bus v0.0.0 // indirect
+	github.com/telefonistka/telefonistka/pkg/bus v0.0.0
 	github.com/telefonistka/telefonistka/pkg/config v0.0.0 // indirect
 	github.com/telefonistka/telefonistka/pkg/emulator v0.0.0
-	github.com/telefonistka/telefonistka/pkg/events v0.0.0 // indirect
+	github.com/telefonistka/telefonistka/pkg/events v0.0.0
 	github.com/telefonistka/telefonistka/pkg/githubapi v0.0.0 // indirect
 	github.com/telefonistka/telefonistka/pkg/obs v0.0.0 // indirect
 	github.com/telefonistka/telefonistka/pkg/plan v0.0.0

@@ -15,6 +15,7 @@ import (
 
 	"github.com/telefonistka/telefonistka/pkg/emulator"
 	"github.com/telefonistka/telefonistka/pkg/plan/cli"
+	"github.com/telefonistka/telefonistka/services/bumper"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -30,6 +31,9 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
+		"bump-overwrite":  {summary: "open a PR replacing a file of the GitOps repo with a local file", run: bumpCommand("bump-overwrite")},
+		"bump-regex":      {summary: "open a PR replacing every match of a regex in a file of the GitOps repo", run: bumpCommand("bump-regex")},
+		"bump-yaml":       {summary: "open a PR setting a yq path of a YAML file of the GitOps repo", run: bumpCommand("bump-yaml")},
 		"server":          {summary: "run every service in one process (embedded NATS unless NATS_URL is set)", run: runServer},
 		"serve":           {summary: "run one service: serve " + strings.Join(serviceNames(), "|"), run: runServe},
 		"version":         {summary: "print the version", run: runVersion},
@@ -39,6 +43,13 @@ func commands() map[string]command {
 		"event":           {summary: "handle one event file synchronously (GitHub Actions): event -t TYPE -f FILE", run: runEvent},
 		"demo":            {summary: "run everything against the GitHub emulator with a sample repository and promote a change", run: runDemo},
 		"loadgen":         {summary: "send signed webhooks to a running ingress at a fixed rate and report latency", run: runLoadgen},
+	}
+}
+
+// bumpCommand runs one of the bump-* commands of the bumper service.
+func bumpCommand(name string) func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		return bumper.CLI(ctx, name, args, stdout, stderr)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/telefonistka/telefonistka/pkg/app"
 	"github.com/telefonistka/telefonistka/services/argodiff"
+	"github.com/telefonistka/telefonistka/services/bumper"
 	"github.com/telefonistka/telefonistka/services/drift"
 	"github.com/telefonistka/telefonistka/services/fanout"
 	"github.com/telefonistka/telefonistka/services/ingress"
@@ -20,7 +21,7 @@ import (
 // services lists every service in start order: consumers first, ingress
 // last, so nothing is accepted before the consumers exist.
 var services = []app.Builder{
-	planner.Builder, promoter.Builder, drift.Builder, argodiff.Builder, fanout.Builder,
+	planner.Builder, promoter.Builder, drift.Builder, argodiff.Builder, fanout.Builder, bumper.Builder,
 	ingress.Builder,
 }
 
