@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/emulator"
 	"github.com/telefonistka/telefonistka/pkg/events"
 	"github.com/telefonistka/telefonistka/pkg/githubapi"
@@ -235,4 +238,45 @@ func TestHarnessRestartsIngressOnANewAddress(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+var errNotYet = errors.New("not yet")
+
+// ReplayStream publishes every stored event of type typ on stream again
+// under a new envelope id, as if it had been sent once more: for GitHub
+// deliveries, as if GitHub had sent each event again with a new delivery id
+// (so ingress's de-duplication does not stop them). It returns how many.
+func (h *Harness) ReplayStream(stream, typ string) int {
+	h.T.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := h.Conn.JS.Stream(ctx, stream)
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	pub := bus.Publisher{JS: h.Conn.JS}
+	n := 0
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			continue
+		}
+		env, err := events.Decode(m.Data)
+		if err != nil {
+			h.T.Fatal(err)
+		}
+		if env.Type != typ {
+			continue
+		}
+		env.ID = events.RandomID()
+		if _, err := pub.Publish(ctx, env); err != nil {
+			h.T.Fatal(err)
+		}
+		n++
+	}
+	return n
 }

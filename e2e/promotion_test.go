@@ -160,3 +160,209 @@ func TestThreeStageChainRunsToTheEnd(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestDeletionPromotesAsDeletion(t *testing.T) {
+	h := Start(t, Options{})
+	del := Change{}
+	for p := range h.Files("main", workspaceRedis) {
+		del[p] = nil
+	}
+	_, merge := h.MergeChange("drop-redis", del)
+	run1 := h.WaitRun(merge, runTimeout)
+	if run1.State != githubapi.StateSuccess {
+		t.Fatalf("first run: %+v", run1)
+	}
+	for _, dir := range []string{"clusters/lab/c1/redis", stagingRedis} {
+		if files := h.Files("main", dir); len(files) != 0 {
+			t.Fatalf("%s still has %v", dir, slices.Sorted(maps.Keys(files)))
+		}
+	}
+	sameFiles(t, h, "main", workspaceNginx, "main", labNginx) // untouched
+	pr2 := h.RunPRs(run1.RunID)[0]
+	run2 := h.WaitRun(pr2.MergeCommitSHA, runTimeout)
+	if run2.State != githubapi.StateSuccess {
+		t.Fatalf("second run: %+v", run2)
+	}
+	// eu-1 had redis: its deletion is promoted. us-1 never had it: nothing
+	// to do there, so no PR.
+	eu := singleOpenPR(t, h, "prod eu-1")
+	if files := h.Files(eu.Head, prodEURedis); len(files) != 0 {
+		t.Fatalf("the eu-1 PR keeps %v", slices.Sorted(maps.Keys(files)))
+	}
+	sameFiles(t, h, eu.Head, prodEUNginx, "main", prodEUNginx)
+	if got := slices.Sorted(maps.Values(run2.Outcomes)); !slices.Equal(got, []string{events.OutcomeInSync, events.OutcomeOpened}) {
+		t.Fatalf("second run outcomes: %v", run2.Outcomes)
+	}
+	if n := len(h.OpenPromotionPRs()); n != 1 {
+		t.Fatalf("%d open promotion PRs, want 1", n)
+	}
+}
+
+// snapshot is what must not change when events are handled again.
+type snapshot struct {
+	branches map[string]string
+	prs      int
+	commits  int64
+	pulls    int64
+}
+
+func takeSnapshot(h *Harness) snapshot {
+	h.T.Helper()
+	branches, err := h.GitHub.Branches(h.Repo)
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	return snapshot{branches: branches, prs: len(h.PRs()),
+		commits: h.GitHub.Count("POST /repos/{owner}/{repo}/git/commits"),
+		pulls:   h.GitHub.Count("POST /repos/{owner}/{repo}/pulls")}
+}
+
+func (s snapshot) mustEqual(t *testing.T, what string, o snapshot) {
+	t.Helper()
+	if !maps.Equal(s.branches, o.branches) || s.prs != o.prs || s.commits != o.commits || s.pulls != o.pulls {
+		t.Fatalf("%s changed GitHub:\nbefore %+v\nafter  %+v", what, s, o)
+	}
+}
+
+func TestRedeliveredAndReplayedWebhooksChangeNothing(t *testing.T) {
+	h := Start(t, Options{})
+	_, merge := h.MergeChange("bump", Change{workspaceNginx + "/deployment.yaml": Set("replicas: 5\n")})
+	h.WaitRun(merge, runTimeout)
+	h.WaitSettled(runTimeout)
+	if n := len(h.OpenPromotionPRs()); n != 2 {
+		t.Fatalf("the chain opened %d prod PRs, want 2", n)
+	}
+	before := takeSnapshot(h)
+
+	// GitHub redelivers every webhook twice, with the same delivery ids.
+	n := h.RedeliverAll(2)
+	h.WaitSettled(runTimeout)
+	takeSnapshot(h).mustEqual(t, "redelivering "+itoa(n)+" webhooks twice", before)
+
+	// The same events arrive again under new delivery ids (past ingress's
+	// de-duplication): the planner's run records and the promoter's entry
+	// records make them no-ops.
+	h.ReplayStream(events.StreamGitHub, events.TypeGitHubDelivery)
+	h.WaitSettled(runTimeout)
+	takeSnapshot(h).mustEqual(t, "replaying every delivery", before)
+
+	// The planner's events arrive again under new ids: the promoter's entry
+	// records make them no-ops too.
+	if n := h.ReplayStream(events.StreamPromotion, events.TypePromotionPlanned); n != 3 {
+		t.Fatalf("replayed %d planned events, want 3", n)
+	}
+	h.WaitSettled(runTimeout)
+	takeSnapshot(h).mustEqual(t, "replaying every planned promotion", before)
+	if orphans := h.OrphanBranches(); len(orphans) != 0 {
+		t.Fatalf("orphan branches: %v", orphans)
+	}
+}
+
+func TestKilledPromoterFinishesWithoutOrphans(t *testing.T) {
+	h := Start(t, Options{})
+	const createPull = "POST /repos/{owner}/{repo}/pulls"
+	// Long enough for the kill to come first; the emulator finishes a request
+	// even when its client is gone, so it must end soon after the test.
+	h.GitHub.SetRouteLatency(createPull, 3*time.Second)
+	_, merge := h.MergeChange("staging-nginx", Change{stagingNginx + "/deployment.yaml": Set("replicas: 7\n")})
+	h.Eventually("the promoter created a branch and is opening the PR", runTimeout, func() error {
+		if h.GitHub.Count("POST /repos/{owner}/{repo}/git/refs") < 1 || h.GitHub.Count(createPull) < 1 {
+			return errNotYet
+		}
+		return nil
+	})
+	h.KillService("promoter")
+	h.GitHub.ClearLatency()
+	if n := len(h.PromotionPRs()); n != 0 {
+		t.Fatalf("%d promotion PRs exist before the restart", n)
+	}
+	h.StartService("promoter")
+
+	run := h.WaitRun(merge, runTimeout)
+	if run.State != githubapi.StateSuccess || len(run.Outcomes) != 2 {
+		t.Fatalf("run: %+v", run)
+	}
+	h.WaitSettled(runTimeout)
+	if orphans := h.OrphanBranches(); len(orphans) != 0 {
+		t.Fatalf("orphan branches: %v", orphans)
+	}
+	prs := h.OpenPromotionPRs()
+	if len(prs) != 2 {
+		t.Fatalf("want 2 open promotion PRs, got %+v", prs)
+	}
+	// One commit per promotion: the restarted promoter adopted the commit
+	// the killed one had written.
+	if got := h.GitHub.Count("POST /repos/{owner}/{repo}/git/commits"); got != 2 {
+		t.Fatalf("%d commits created for 2 promotions", got)
+	}
+	for _, pr := range prs {
+		cluster := pr.Title[strings.LastIndex(pr.Title, "prod ")+len("prod "):]
+		sameFiles(t, h, pr.Head, "clusters/prod/"+cluster+"/nginx", "main", stagingNginx)
+	}
+}
+
+func TestQuickMergesToOneTargetEndInOnePR(t *testing.T) {
+	h := Start(t, Options{})
+	a := h.OpenChange("a", Change{stagingNginx + "/deployment.yaml": Set("replicas: 2\n")})
+	b := h.OpenChange("b", Change{stagingRedis + "/service.yaml": Set("port: 6390\n")})
+	mergeA, mergeB := h.Merge(a), h.Merge(b)
+	h.WaitRun(mergeA, runTimeout)
+	h.WaitRun(mergeB, runTimeout)
+	h.WaitSettled(runTimeout)
+
+	eu := singleOpenPR(t, h, "prod eu-1")
+	md, err := metadata.Extract(eu.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(md.OriginPrs, []int{a, b}) {
+		t.Fatalf("eu-1 PR carries origins %v, want [%d %d]", md.OriginPrs, a, b)
+	}
+	if !strings.Contains(eu.Body, "Includes changes from: #"+itoa(a)+", #"+itoa(b)) {
+		t.Fatalf("eu-1 body:\n%s", eu.Body)
+	}
+	if eu.Title != "🚀 Promotion: nginx,redis ➡️  prod eu-1" {
+		t.Fatalf("eu-1 title %q", eu.Title)
+	}
+	sameFiles(t, h, eu.Head, prodEUNginx, "main", stagingNginx)
+	sameFiles(t, h, eu.Head, prodEURedis, "main", stagingRedis)
+	us := singleOpenPR(t, h, "prod us-1")
+	sameFiles(t, h, us.Head, prodUSNginx, "main", stagingNginx)
+	if orphans := h.OrphanBranches(); len(orphans) != 0 {
+		t.Fatalf("orphan branches: %v", orphans)
+	}
+}
+
+func TestGitHubFaultsDelayButDoNotLosePromotions(t *testing.T) {
+	h := Start(t, Options{})
+	faults := []emulator.Fault{
+		{Method: "GET", Route: "/repos/{owner}/{repo}/pulls/{number}/files", Kind: emulator.FaultServerError, Count: 1},
+		{Method: "POST", Route: "/repos/{owner}/{repo}/statuses/{sha}", Kind: emulator.FaultSecondaryRateLimit, Count: 1, RetryAfter: 1},
+		{Method: "POST", Route: "/repos/{owner}/{repo}/git/trees", Kind: emulator.FaultServerError, Status: 503, Count: 2},
+		{Method: "POST", Route: "/repos/{owner}/{repo}/pulls", Kind: emulator.FaultSecondaryRateLimit, Count: 1, RetryAfter: 1},
+		{Method: "GET", Route: "/repos/{owner}/{repo}/git/trees/{sha}", Kind: emulator.FaultPrimaryRateLimit, Count: 1, ResetIn: 1},
+	}
+	for _, f := range faults {
+		if err := h.GitHub.InjectFault(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	origin, merge := h.MergeChange("staging-nginx", Change{stagingNginx + "/deployment.yaml": Set("replicas: 9\n")})
+	run := h.WaitRun(merge, time.Minute)
+	if run.State != githubapi.StateSuccess || len(run.Outcomes) != 2 {
+		t.Fatalf("run: %+v", run)
+	}
+	if left := h.GitHub.Faults(); len(left) != 0 {
+		t.Fatalf("faults not hit: %+v", left)
+	}
+	if got := h.Status(h.PR(origin).HeadSHA); got != githubapi.StateSuccess {
+		t.Fatalf("origin status %q", got)
+	}
+	if n := len(h.OpenPromotionPRs()); n != 2 {
+		t.Fatalf("%d open promotion PRs, want 2", n)
+	}
+	h.WaitSettled(time.Minute)
+	if orphans := h.OrphanBranches(); len(orphans) != 0 {
+		t.Fatalf("orphan branches: %v", orphans)
+	}
+}
