@@ -15,6 +15,17 @@ import (
 	"github.com/telefonistka/telefonistka/pkg/plan"
 )
 
+// checker is one run of this service's checks.
+type checker struct {
+	s   *Service
+	log *slog.Logger
+	api *repoAPI
+	msg *bus.Message
+	run prRun
+	// rec is the run record as last read or written.
+	rec *events.PRCheckRun
+}
+
 // check runs the open-PR checks of this service for run:
 //  1. resolve the default branch head (one SHA for the whole check);
 //  2. minimise the bot's earlier comments on the PR (once per run);
@@ -24,13 +35,14 @@ import (
 //     pair's directories on the default branch head;
 //  5. post the drift comment(s) and the configuration-error comment, and
 //     publish drift.detected or drift.cleared.
-func (s *Service) check(ctx context.Context, log *slog.Logger, api *repoAPI, m *bus.Message, run prRun, rec *events.PRCheckRun) (outcome, error) {
+func (c *checker) check(ctx context.Context) (outcome, error) {
+	api, run := c.api, c.run
 	base, err := api.branchHead(ctx, run.DefaultBranch)
 	if err != nil {
 		return outcome{}, err
 	}
-	if !rec.Minimized {
-		if rec, err = s.minimise(ctx, log, run, rec); err != nil {
+	if !c.rec.Minimized {
+		if err := c.minimise(ctx); err != nil {
 			return outcome{}, err
 		}
 	}
@@ -45,88 +57,98 @@ func (s *Service) check(ctx context.Context, log *slog.Logger, api *repoAPI, m *
 	if err != nil {
 		return outcome{}, err
 	}
-	changed, err := s.validateChanged(ctx, api, run.HeadSHA, files)
+	changed, err := c.validateChanged(ctx, files)
 	if err != nil {
 		return outcome{}, err
 	}
 	findings = append(findings, changed...)
 
+	// With an unusable repository configuration nothing is planned, and
+	// drift is neither detected nor cleared.
+	usable := !config.HasErrors(repoFindings)
 	var pairs []plan.SyncPair
-	if !config.HasErrors(repoFindings) {
+	if usable {
 		var planFindings []config.Finding
-		pairs, planFindings, err = s.syncPairs(ctx, api, run, cfg, files)
+		pairs, planFindings, err = c.syncPairs(ctx, cfg, files)
 		if err != nil {
 			return outcome{}, err
 		}
 		findings = append(findings, planFindings...)
 	}
-	found, err := s.detect(ctx, api, base, pairs)
+	found, err := c.detect(ctx, base, pairs)
 	if err != nil {
 		return outcome{}, err
 	}
-	log.Info("drift check done", "compared_sha", base, "pairs", len(pairs), "drifted", len(found.sections), "config_errors", len(findings))
+	c.log.Info("drift check done", "compared_sha", base, "pairs", len(pairs), "drifted", len(found.sections), "config_errors", len(findings))
 
-	ids, err := s.postDrift(ctx, api, run, &rec, found, base)
+	ids, err := c.postDrift(ctx, found, base)
 	if err != nil {
 		return outcome{}, err
 	}
 	res := outcome{state: events.CheckSuccess}
 	if len(findings) > 0 {
 		findings = uniqueFindings(findings)
-		body, err := s.planTexts.ConfigError(findings)
+		body, err := c.s.planTexts.ConfigError(findings)
 		if err != nil {
 			return outcome{}, bus.Permanent(err)
 		}
-		if _, err := s.post(ctx, api, run, &rec, "config-error", body); err != nil {
+		if _, err := c.post(ctx, "config-error", body); err != nil {
 			return outcome{}, err
 		}
 		res = outcome{state: events.CheckError, reason: (&config.Error{Findings: findings}).Error()}
 	}
-	if err := s.recordDrift(ctx, m, run, base, found, ids); err != nil {
-		return outcome{}, err
+	if usable {
+		if err := c.recordDrift(ctx, base, found, ids); err != nil {
+			return outcome{}, err
+		}
 	}
 	return res, nil
 }
 
 // minimise hides every earlier bot comment on the PR (all pages), sparing
 // the comments of this run, and marks the run as minimised.
-func (s *Service) minimise(ctx context.Context, log *slog.Logger, run prRun, rec *events.PRCheckRun) (*events.PRCheckRun, error) {
-	bot, err := s.clients.BotLogin(ctx)
+func (c *checker) minimise(ctx context.Context) error {
+	bot, err := c.s.clients.BotLogin(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	gql, err := s.clients.GraphQLForOwner(ctx, run.Repo.Owner)
+	gql, err := c.s.clients.GraphQLForOwner(ctx, c.run.Repo.Owner)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	n, err := githubapi.MinimizeOutdated(ctx, gql, run.Repo.Owner, run.Repo.Name, run.PR,
-		githubapi.MinimizeOptions{BotLogin: bot, Exclude: rec.CommentNodeIDs()})
+	n, err := githubapi.MinimizeOutdated(ctx, gql, c.run.Repo.Owner, c.run.Repo.Name, c.run.PR,
+		githubapi.MinimizeOptions{BotLogin: bot, Exclude: c.rec.CommentNodeIDs()})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if n > 0 {
-		log.Info("minimised earlier bot comments", "count", n)
+		c.log.Info("minimised earlier bot comments", "count", n)
 	}
-	next, err := s.runs.modify(ctx, run.key(), run.ID, func(r *events.PRCheckRun) { r.Minimized = true })
+	return c.update(ctx, func(r *events.PRCheckRun) { r.Minimized = true })
+}
+
+// update changes the run record and keeps what was stored.
+func (c *checker) update(ctx context.Context, change func(*events.PRCheckRun)) error {
+	next, err := c.s.runs.modify(ctx, c.run.key(), c.run.ID, change)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if next == nil {
-		return rec, nil
+	if next != nil {
+		c.rec = next
 	}
-	return next, nil
+	return nil
 }
 
 // validateChanged validates, at the PR head, every telefonistka.yaml the PR
 // adds or modifies: the root one as the repository file, the others as
 // component files. It returns the error findings.
-func (s *Service) validateChanged(ctx context.Context, api *repoAPI, head string, files []changedFile) ([]config.Finding, error) {
+func (c *checker) validateChanged(ctx context.Context, files []changedFile) ([]config.Finding, error) {
 	var findings []config.Finding
 	for _, f := range files {
 		if f.Removed || path.Base(f.Name) != config.RepoFileName {
 			continue
 		}
-		data, found, err := api.file(ctx, head, f.Name)
+		data, found, err := c.api.file(ctx, c.run.HeadSHA, f.Name)
 		if err != nil {
 			return nil, err
 		}
@@ -150,7 +172,8 @@ func (s *Service) validateChanged(ctx context.Context, api *repoAPI, head string
 // sync pairs, and the findings of components whose configuration is
 // invalid (they fail closed). A component configuration that cannot be
 // read is an error, so the check is retried.
-func (s *Service) syncPairs(ctx context.Context, api *repoAPI, run prRun, cfg *config.RepoConfig, files []changedFile) ([]plan.SyncPair, []config.Finding, error) {
+func (c *checker) syncPairs(ctx context.Context, cfg *config.RepoConfig, files []changedFile) ([]plan.SyncPair, []config.Finding, error) {
+	api, run := c.api, c.run
 	var changed []string
 	for _, f := range files {
 		changed = append(changed, f.Name)
@@ -167,7 +190,7 @@ func (s *Service) syncPairs(ctx context.Context, api *repoAPI, run prRun, cfg *c
 		return nil, nil
 	})
 	plan.Compute(in)
-	err := forEach(ctx, s.cfg.BlobConcurrency, components, func(ctx context.Context, p string) error {
+	err := forEach(ctx, c.s.cfg.BlobConcurrency, components, func(ctx context.Context, p string) error {
 		_, _, err := api.file(ctx, run.HeadSHA, componentFile(p))
 		return err
 	})
@@ -214,21 +237,17 @@ func uniqueFindings(fs []config.Finding) []config.Finding {
 
 // post comments body as part of this run, unless an earlier delivery of
 // the run already did, and records it in the run record.
-func (s *Service) post(ctx context.Context, api *repoAPI, run prRun, rec **events.PRCheckRun, part, body string) (int64, error) {
-	if c, ok := (*rec).Comment(Checker, part); ok {
-		return c.ID, nil
+func (c *checker) post(ctx context.Context, part, body string) (int64, error) {
+	if done, ok := c.rec.Comment(Checker, part); ok {
+		return done.ID, nil
 	}
-	ic, err := api.comment(ctx, run.PR, body)
+	ic, err := c.api.comment(ctx, c.run.PR, body)
 	if err != nil {
 		return 0, err
 	}
 	rc := events.RunComment{Checker: Checker, Part: part, ID: ic.GetID(), NodeID: ic.GetNodeID()}
-	next, err := s.runs.modify(ctx, run.key(), run.ID, func(r *events.PRCheckRun) { r.AddComment(rc) })
-	if err != nil {
+	if err := c.update(ctx, func(r *events.PRCheckRun) { r.AddComment(rc) }); err != nil {
 		return 0, err
-	}
-	if next != nil {
-		*rec = next
 	}
 	return rc.ID, nil
 }

@@ -142,5 +142,6 @@ func (s *Service) safeCheck(ctx context.Context, log *slog.Logger, api *repoAPI,
 			err = bus.Permanent(fmt.Errorf("drift check panicked: %v", p))
 		}
 	}()
-	return s.check(ctx, log, api, m, run, rec)
+	c := &checker{s: s, log: log, api: api, msg: m, run: run, rec: rec}
+	return c.check(ctx)
 }

@@ -26,7 +26,8 @@ type driftFound struct {
 // default branch head base. Pairs with equal subtree SHAs (or both absent)
 // cost nothing beyond the one recursive tree read of base; each differing
 // blob is read once, however many pairs show it.
-func (s *Service) detect(ctx context.Context, api *repoAPI, base string, pairs []plan.SyncPair) (driftFound, error) {
+func (c *checker) detect(ctx context.Context, base string, pairs []plan.SyncPair) (driftFound, error) {
+	api := c.api
 	if len(pairs) == 0 {
 		return driftFound{}, nil
 	}
@@ -56,7 +57,7 @@ func (s *Service) detect(ctx context.Context, api *repoAPI, base string, pairs [
 	}
 	var mu sync.Mutex
 	blobs := make(map[string][]byte, len(need))
-	err = forEach(ctx, s.cfg.BlobConcurrency, need, func(ctx context.Context, sha string) error {
+	err = forEach(ctx, c.s.cfg.BlobConcurrency, need, func(ctx context.Context, sha string) error {
 		data, err := api.blob(ctx, sha)
 		if err != nil {
 			return err
@@ -85,17 +86,17 @@ func (s *Service) detect(ctx context.Context, api *repoAPI, base string, pairs [
 
 // postDrift posts the drift comment(s), if there is drift, and returns
 // their ids.
-func (s *Service) postDrift(ctx context.Context, api *repoAPI, run prRun, rec **events.PRCheckRun, found driftFound, base string) ([]int64, error) {
+func (c *checker) postDrift(ctx context.Context, found driftFound, base string) ([]int64, error) {
 	if len(found.sections) == 0 {
 		return nil, nil
 	}
-	bodies, err := s.texts.Drift(found.sections, comments.Blame{RepoURL: run.HTMLURL, SHA: base}, comments.MaxBytes)
+	bodies, err := c.s.texts.Drift(found.sections, comments.Blame{RepoURL: c.run.HTMLURL, SHA: base}, comments.MaxBytes)
 	if err != nil {
 		return nil, bus.Permanent(err)
 	}
 	ids := make([]int64, 0, len(bodies))
 	for i, body := range bodies {
-		id, err := s.post(ctx, api, run, rec, "drift-"+strconv.Itoa(i+1), body)
+		id, err := c.post(ctx, "drift-"+strconv.Itoa(i+1), body)
 		if err != nil {
 			return nil, err
 		}
@@ -108,7 +109,8 @@ func (s *Service) postDrift(ctx context.Context, api *repoAPI, run prRun, rec **
 // previous check had found drift, and remembers this check's result.
 // Event ids derive from the run, so a redelivered run publishes nothing new
 // within the duplicate window.
-func (s *Service) recordDrift(ctx context.Context, m *bus.Message, run prRun, base string, found driftFound, ids []int64) error {
+func (c *checker) recordDrift(ctx context.Context, base string, found driftFound, ids []int64) error {
+	s, run := c.s, c.run
 	key := events.PRKey(run.Repo, run.PR)
 	prev, err := s.states.get(ctx, key)
 	if err != nil {
@@ -123,7 +125,7 @@ func (s *Service) recordDrift(ctx context.Context, m *bus.Message, run prRun, ba
 		payload = &events.DriftCleared{HeadSHA: run.HeadSHA, DefaultBranch: run.DefaultBranch, ComparedSHA: base, PreviousHeadSHA: prev.HeadSHA}
 	}
 	if payload != nil {
-		meta := events.Follow(m.Env, "drift")
+		meta := events.Follow(c.msg.Env, "drift")
 		meta.ID = events.DeriveID(payload.EventType(), run.Repo.String(), strconv.Itoa(run.PR), run.ID, run.HeadSHA)
 		env, err := events.New(meta, payload)
 		if err != nil {

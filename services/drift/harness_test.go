@@ -164,9 +164,9 @@ func (h *harness) start(o options) *instance {
 // build makes a drift service on its own NATS connection without running it.
 func (h *harness) build(o options) (*Service, *bus.Conn) {
 	h.t.Helper()
-	ghCfg := githubapi.Config{URL: h.emu.URL(), OAuthToken: botToken}
+	ghCfg := githubapi.Config{URL: h.emu.URL(), OAuthToken: botToken, WriteRate: 1000, WriteBurst: 1000}
 	if o.app {
-		ghCfg = githubapi.Config{URL: h.emu.URL(), AppID: 1, AppPrivateKeyPath: writeAppKey(h.t)}
+		ghCfg = githubapi.Config{URL: h.emu.URL(), AppID: 1, AppPrivateKeyPath: writeAppKey(h.t), WriteRate: 1000, WriteBurst: 1000}
 	}
 	reg := o.registry
 	if reg == nil {
