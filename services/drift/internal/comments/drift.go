@@ -42,11 +42,13 @@ func (b Blame) link(path string) string {
 	return "[" + path + "](" + strings.TrimRight(b.RepoURL, "/") + "/blame/" + b.SHA + "/" + strings.Join(segs, "/") + ")"
 }
 
+// fence is the code fence of the section's diff: ``` unless the diff holds
+// a run of backticks as long.
+func (s Section) fence() string { return config.Fence(strings.Join(s.Lines, "\n")) }
+
 // text is a section's diff text keeping the first keepLines lines and
 // keepBlame blame links; what is left out is announced.
-func (s Section) text(b Blame, keepLines, keepBlame int) string {
-	body := strings.Join(s.Lines, "\n")
-	fence := config.Fence(body)
+func (s Section) text(b Blame, fence string, keepLines, keepBlame int) string {
 	var w strings.Builder
 	w.WriteString(fence + "diff\n")
 	for _, l := range s.Lines[:keepLines] {
@@ -75,7 +77,7 @@ func (s Section) text(b Blame, keepLines, keepBlame int) string {
 func (r *Renderer) Drift(sections []Section, b Blame, limit int) ([]string, error) {
 	all := make(map[string]string, len(sections))
 	for _, s := range sections {
-		all[s.Title()] = s.text(b, len(s.Lines), len(s.Blame))
+		all[s.Title()] = s.text(b, s.fence(), len(s.Lines), len(s.Blame))
 	}
 	whole, err := r.Render("driftMsg", all)
 	if err != nil {
@@ -100,8 +102,9 @@ func (r *Renderer) Drift(sections []Section, b Blame, limit int) ([]string, erro
 // fitSection renders one section alone, keeping as many diff lines (then
 // blame links) as fit in limit.
 func (r *Renderer) fitSection(s Section, b Blame, limit int) (string, error) {
+	fence := s.fence()
 	render := func(lines, blame int) (string, bool, error) {
-		c, err := r.Render("driftMsg", map[string]string{s.Title(): s.text(b, lines, blame)})
+		c, err := r.Render("driftMsg", map[string]string{s.Title(): s.text(b, fence, lines, blame)})
 		return c, err == nil && len(c) <= limit, err
 	}
 	full, fits, err := render(len(s.Lines), len(s.Blame))

@@ -184,7 +184,7 @@ func TestDriftCommentCutAtLimit(t *testing.T) {
 		t.Fatalf("comment lacks %q", note)
 	}
 	// One more line would not have fitted.
-	bigger, _ := r.Render("driftMsg", map[string]string{secs[0].Title(): secs[0].text(blame, kept+1, 1)})
+	bigger, _ := r.Render("driftMsg", map[string]string{secs[0].Title(): secs[0].text(blame, "```", kept+1, 1)})
 	if len(bigger) <= MaxBytes {
 		t.Fatalf("cut at %d lines although %d fit", kept, kept+1)
 	}
@@ -206,7 +206,7 @@ func TestDriftCommentTooSmallLimit(t *testing.T) {
 
 func TestLongerFenceWhenDiffHoldsBackticks(t *testing.T) {
 	s := Section{Source: "a/x", Target: "b/x", Lines: []string{"--- a/x/README.md", "+++ b/x/README.md", "@@ -1 +1 @@", "-```yaml", "+````yaml"}}
-	text := s.text(blame, len(s.Lines), 0)
+	text := s.text(blame, s.fence(), len(s.Lines), 0)
 	if !strings.HasPrefix(text, "`````diff\n") || !strings.HasSuffix(text, "\n`````") {
 		t.Fatalf("fence not longer than the content's backticks:\n%s", text)
 	}
