@@ -72,7 +72,7 @@ func demo(ctx context.Context, o demoOptions, out io.Writer) error {
 	if err := emu.Start(); err != nil {
 		return err
 	}
-	defer emu.Close()
+	defer func() { _ = emu.Close() }()
 	owner, name, _ := strings.Cut(demoRepo, "/")
 	if err := emu.CreateRepoFromDir(owner, name, o.repoDir); err != nil {
 		return fmt.Errorf("creating %s from %s: %w", demoRepo, o.repoDir, err)

@@ -186,7 +186,7 @@ func DeriveID(parts ...string) string {
 	h := sha256.New()
 	for _, p := range parts {
 		// Length-prefix each part so ("ab","c") and ("a","bc") differ.
-		fmt.Fprintf(h, "%d:%s;", len(p), p)
+		_, _ = fmt.Fprintf(h, "%d:%s;", len(p), p)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }

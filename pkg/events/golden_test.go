@@ -193,7 +193,7 @@ func TestDeriveIDIsDeterministicAndUnambiguous(t *testing.T) {
 	if DeriveID("ab", "c") == DeriveID("a", "bc") {
 		t.Fatal("part boundaries are ambiguous")
 	}
-	if RandomID() == RandomID() {
+	if first, second := RandomID(), RandomID(); first == second {
 		t.Fatal("random ids repeat")
 	}
 }

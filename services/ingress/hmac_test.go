@@ -2,7 +2,7 @@ package ingress
 
 import (
 	"crypto/hmac"
-	"crypto/sha1" //nolint:gosec // testing the legacy header
+	"crypto/sha1"
 	"encoding/hex"
 )
 
