@@ -83,7 +83,7 @@ func runPlan(ctx context.Context, o planOptions, stdout, stderr io.Writer) (int,
 	if err != nil {
 		return 0, err
 	}
-	defer src.Close()
+	defer func() { _ = src.Close() }() // read-only: nothing to flush, a close error changes no result
 
 	data, err := readOptional(src, config.RepoFileName)
 	if err != nil {

@@ -119,7 +119,7 @@ func TestExtract(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m, err := Extract(tt.body)
 			switch {
-			case tt.wantErr == ErrNoMetadata:
+			case errors.Is(tt.wantErr, ErrNoMetadata):
 				if !errors.Is(err, ErrNoMetadata) {
 					t.Fatalf("err = %v, want ErrNoMetadata", err)
 				}

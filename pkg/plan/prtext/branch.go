@@ -3,7 +3,7 @@
 package prtext
 
 import (
-	"crypto/sha1"
+	"crypto/sha1" //nolint:gosec // SPEC-mandated branch-name hash, not a security use
 	"encoding/hex"
 	"strconv"
 	"strings"
@@ -60,7 +60,7 @@ func Slug(s string, max int) string {
 		c := s[i]
 		ok := c == '_' || c == '-' || ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
 		if c == '.' {
-			ok = !(i+1 < len(s) && s[i+1] == '.') && !(i > 0 && s[i-1] == '.')
+			ok = (i+1 >= len(s) || s[i+1] != '.') && (i == 0 || s[i-1] != '.')
 		}
 		if !ok {
 			pendingDash = true
@@ -80,7 +80,7 @@ func Slug(s string, max int) string {
 }
 
 func sha1Hex(s string) string {
-	sum := sha1.Sum([]byte(s))
+	sum := sha1.Sum([]byte(s)) //nolint:gosec // SPEC fixes sha1 for promotion branch names, not a security use
 	return hex.EncodeToString(sum[:])
 }
 
