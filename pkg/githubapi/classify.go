@@ -81,7 +81,7 @@ type classifier struct {
 
 var defaultClassifier = classifier{
 	now:    time.Now,
-	jitter: func() time.Duration { return time.Second + rand.N(4*time.Second) },
+	jitter: func() time.Duration { return time.Second + rand.N(4*time.Second) }, //nolint:gosec // retry jitter, not a secret
 }
 
 func (c classifier) classify(err error) error {

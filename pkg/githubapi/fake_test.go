@@ -190,7 +190,8 @@ func (f *fakeGitHub) getRepo(w http.ResponseWriter, r *http.Request, path string
 	f.mu.Lock()
 	login, issued := f.tokens[auth]
 	f.mu.Unlock()
-	if auth != f.token && !(issued && strings.EqualFold(login, owner)) {
+	allowed := auth == f.token || (issued && strings.EqualFold(login, owner))
+	if !allowed {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials"})
 		return
 	}
