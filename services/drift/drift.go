@@ -145,7 +145,7 @@ func NewService(ctx context.Context, d Deps) (*Service, error) {
 		leases:    newLease(leasesKV, prMetricsLease),
 		metrics:   m,
 		files:     newFileCache(1024),
-		trees:     newCache[*treediff.Tree](8),
+		trees:     newCache[*treediff.Tree](4),
 		log:       log,
 		options:   opts,
 		now:       time.Now,
@@ -171,6 +171,8 @@ func (s *Service) Spec() events.ConsumerSpec {
 // Run consumes deliveries, and refreshes the PR gauges when this process
 // holds the metrics lease, until ctx is done.
 func (s *Service) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var wg sync.WaitGroup
 	if s.cfg.PRMetricsInterval > 0 {
 		wg.Add(1)
@@ -180,6 +182,7 @@ func (s *Service) Run(ctx context.Context) error {
 		}()
 	}
 	err := bus.Consume(ctx, s.conn, s.options("drift", s.Spec()), s.handle)
+	cancel() // the consumer failed or ctx is done: stop the loop too
 	wg.Wait()
 	return err
 }
