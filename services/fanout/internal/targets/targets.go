@@ -4,6 +4,7 @@
 package targets
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -73,7 +74,8 @@ func Check(raw string, allow *regexp.Regexp) string {
 }
 
 func unwrapURLError(err error) error {
-	if ue, ok := err.(*url.Error); ok {
+	var ue *url.Error
+	if errors.As(err, &ue) {
 		return ue.Err
 	}
 	return err
