@@ -366,3 +366,104 @@ func TestGitHubFaultsDelayButDoNotLosePromotions(t *testing.T) {
 		t.Fatalf("orphan branches: %v", orphans)
 	}
 }
+
+// benchRepo is a repository with one flow, source/ -> target/, and one
+// component, source/app, of files files spread over dirs directories.
+func benchRepo(files, dirs int, policy string) map[string]string {
+	repo := map[string]string{
+		"telefonistka.yaml": "promotionPrPolicy: " + policy + "\npromotionPaths:\n  - sourcePath: source/\n    promotionPrs:\n      - targetPaths: [target/]\n",
+	}
+	for i := range files {
+		repo["source/app/d"+itoa(i%dirs)+"/f"+itoa(i)+".yaml"] = "value: " + itoa(i) + "\n"
+	}
+	return repo
+}
+
+// BenchmarkCallsPerPromotionPR counts the GitHub calls (planner and
+// promoter together, from merge to final status) per promotion PR, for
+// components of 10, 100 and 1,000 files in 1, 10 and 100 directories. Each
+// iteration merges a one-file change and opens a new PR (perChange) that
+// syncs the whole component, since the target does not exist on main.
+func BenchmarkCallsPerPromotionPR(b *testing.B) {
+	for _, files := range []int{10, 100, 1000} {
+		for _, dirs := range []int{1, 10, 100} {
+			if dirs > files {
+				continue
+			}
+			b.Run(itoa(files)+"files-"+itoa(dirs)+"dirs", func(b *testing.B) {
+				h := Start(b, Options{RepoFiles: benchRepo(files, dirs, "perChange")})
+				var total int64
+				for i := range b.N {
+					before := sumCounters(h.GitHub.Counters())
+					_, merge := h.MergeChange("change-"+itoa(i), Change{"source/app/d0/f0.yaml": Set("value: changed " + itoa(i) + "\n")})
+					run := h.WaitRun(merge, runTimeout)
+					if run.State != githubapi.StateSuccess || run.Outcomes[`source/>target/`] != events.OutcomeOpened {
+						b.Fatalf("run: %+v", run)
+					}
+					total += sumCounters(h.GitHub.Counters()) - before
+				}
+				b.ReportMetric(float64(total)/float64(b.N), "calls/PR")
+				if testing.Verbose() {
+					b.Logf("calls of the last runs: %v", h.GitHub.Counters())
+				}
+			})
+		}
+	}
+}
+
+func sumCounters(c map[string]int64) int64 {
+	var n int64
+	for _, v := range c {
+		n += v
+	}
+	return n
+}
+
+// BenchmarkMergeToPRLatency measures the time from a merge (through the
+// emulator) to the promotion PR being open, with 0 ms and 50 ms of latency
+// added to every GitHub call; it reports p50 and p99.
+func BenchmarkMergeToPRLatency(b *testing.B) {
+	for _, latency := range []time.Duration{0, 50 * time.Millisecond} {
+		b.Run(latency.String(), func(b *testing.B) {
+			h := Start(b, Options{RepoFiles: benchRepo(100, 10, "perChange")})
+			h.GitHub.SetLatency(latency)
+			samples := make([]time.Duration, 0, b.N)
+			for i := range b.N {
+				n := h.OpenChange("change-"+itoa(i), Change{"source/app/d0/f0.yaml": Set("value: changed " + itoa(i) + "\n")})
+				start := time.Now()
+				merge := h.Merge(n)
+				run := h.WaitRun(merge, time.Minute)
+				opened := openedAt(h, run.RunID)
+				if opened.IsZero() {
+					b.Fatalf("run %s opened no PR: %+v", run.RunID, run)
+				}
+				samples = append(samples, opened.Sub(start))
+				if d := opened.Sub(start); d > 2*time.Second {
+					b.Logf("slow promotion: run %s (merge %s) took %s", run.RunID, merge, d)
+				}
+			}
+			slices.Sort(samples)
+			b.ReportMetric(float64(percentile(samples, 50).Milliseconds()), "p50-ms")
+			b.ReportMetric(float64(percentile(samples, 99).Milliseconds()), "p99-ms")
+		})
+	}
+}
+
+// openedAt is when the promoter published pr_opened for the run.
+func openedAt(h *Harness, runID string) time.Time {
+	for _, env := range h.Recorder.Envelopes(events.TypePromotionPROpened) {
+		p, err := env.Payload()
+		if err == nil && p.(*events.PromotionPROpened).RunID == runID {
+			return env.Time
+		}
+	}
+	return time.Time{}
+}
+
+func percentile(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (len(sorted)*p + 99) / 100
+	return sorted[min(max(i-1, 0), len(sorted)-1)]
+}
