@@ -28,15 +28,28 @@ func driftPR(h *harness) (int, string) {
 	return pr, head
 }
 
-func TestRetriggerRerunsTheChecks(t *testing.T) {
-	h := newHarness(t, fixture())
+func TestRetriggerRerunsTheChecksWithCurrentLabels(t *testing.T) {
+	files := fixture()
+	// With the fast-track label, staging promotes to prod-fast instead.
+	files["telefonistka.yaml"] = `promotionPaths:
+  - sourcePath: "env/staging/"
+    conditions:
+      prHasLabels: ["fast-track"]
+    promotionPrs:
+      - targetPaths: ["env/prod-fast/"]
+  - sourcePath: "env/staging/"
+    promotionPrs:
+      - targetPaths: ["env/prod/"]
+`
+	files["env/prod-fast/nginx/values.yaml"] = "replicas: 5\nimage: nginx:1.25\n"
+	h := newHarness(t, files)
 	h.start(options{})
 	pr, head := driftPR(h)
 	first := visible(h.botComments(pr), driftHeading)
-	if len(first) != 1 {
-		t.Fatalf("%d drift comments before /retrigger", len(first))
+	if len(first) != 1 || !strings.Contains(first[0].Body, "`env/prod/nginx`") {
+		t.Fatalf("before /retrigger: %+v", first)
 	}
-	// Labels added since opening are used by the re-run.
+	// A label added after the last check is used by the re-run.
 	if err := h.emu.AddLabels(full, pr, human, "fast-track"); err != nil {
 		t.Fatal(err)
 	}
@@ -50,6 +63,9 @@ func TestRetriggerRerunsTheChecks(t *testing.T) {
 	drift := visible(h.botComments(pr), driftHeading)
 	if len(drift) != 1 || drift[0].ID == first[0].ID {
 		t.Fatalf("after /retrigger: %d visible drift comments (first was %d)", len(drift), first[0].ID)
+	}
+	if !strings.Contains(drift[0].Body, "`env/staging/nginx` ↔️  `env/prod-fast/nginx`") || strings.Contains(drift[0].Body, "`env/prod/nginx`") {
+		t.Fatalf("the re-run did not use the PR's current labels:\n%s", drift[0].Body)
 	}
 }
 

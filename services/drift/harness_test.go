@@ -147,6 +147,8 @@ type options struct {
 	drain        time.Duration
 	app          bool // App auth instead of the bot token
 	registry     *prometheus.Registry
+	// statusURL is the CUSTOM_COMMIT_STATUS_URL_TEMPLATE_PATH template.
+	statusURL string
 }
 
 // start runs a drift service on its own NATS connection until the test
@@ -167,6 +169,13 @@ func (h *harness) build(o options) (*Service, *bus.Conn) {
 	ghCfg := githubapi.Config{URL: h.emu.URL(), OAuthToken: botToken, WriteRate: 1000, WriteBurst: 1000}
 	if o.app {
 		ghCfg = githubapi.Config{URL: h.emu.URL(), AppID: 1, AppPrivateKeyPath: writeAppKey(h.t), WriteRate: 1000, WriteBurst: 1000}
+	}
+	if o.statusURL != "" {
+		path := filepath.Join(h.t.TempDir(), "status-url.tmpl")
+		if err := os.WriteFile(path, []byte(o.statusURL), 0o644); err != nil {
+			h.t.Fatal(err)
+		}
+		ghCfg.CommitStatusURLTemplatePath = path
 	}
 	reg := o.registry
 	if reg == nil {

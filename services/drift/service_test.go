@@ -1,6 +1,7 @@
 package drift
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -41,11 +42,15 @@ func (h *harness) mainHead() string {
 
 func TestDriftCommentThenFixMinimisesIt(t *testing.T) {
 	h := newHarness(t, fixture())
-	h.start(options{})
+	h.start(options{statusURL: "https://ci.example.com/{{.Owner}}/{{.Repo}}/pull/{{.PrNumber}}/{{.SHA}}\n"})
 	pr := h.openPR("bump-nginx", map[string]*string{"env/staging/nginx/values.yaml": emulator.Content("replicas: 1\nimage: nginx:1.26\n")})
 	head := h.pr(pr).HeadSHA
 	if got := h.waitFinal(head); strings.Join(got, ",") != "pending,success" {
 		t.Fatalf("status states = %v, want pending then success", got)
+	}
+	st := h.lastStatus(head)
+	if want := fmt.Sprintf("https://ci.example.com/acme/gitops/pull/%d/%s", pr, head); st.URL != want || st.Description != githubapi.StatusDescription {
+		t.Errorf("status URL %q and description %q, want %q and the default description", st.URL, st.Description, want)
 	}
 	drift := visible(h.botComments(pr), driftHeading)
 	if len(drift) != 1 {
