@@ -88,6 +88,8 @@ func demo(ctx context.Context, o demoOptions, out io.Writer) error {
 		"GITHUB_URL": emu.URL(), "GITHUB_OAUTH_TOKEN": botToken, "APPROVER_GITHUB_OAUTH_TOKEN": approverToken,
 		"GITHUB_WEBHOOK_SECRET": secret, "TELEFONISTKA_DATA_DIR": filepath.Join(o.dataDir, "nats"),
 		"LISTEN_ADDRESS": "127.0.0.1:0", "LOG_FORMAT": "text", "NATS_URL": "", "PR_METRICS_INTERVAL": "10s",
+		// The emulator needs no pacing of content-creating calls.
+		"GITHUB_WRITE_RATE": "100", "GITHUB_WRITE_BURST": "100",
 	} {
 		if err := os.Setenv(k, v); err != nil {
 			return err
@@ -180,7 +182,9 @@ func bumpImage(manifest string) string {
 // of the sample repository has a PR: the auto-merged lab+staging PR, then one
 // open PR per prod cluster.
 func watchChain(ctx context.Context, emu *emulator.Emulator, out io.Writer, origin int, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
+	start := time.Now()
+	deadline := start.Add(timeout)
+	at := func() string { return fmt.Sprintf("%5.1fs", time.Since(start).Seconds()) }
 	seen := map[int]string{}
 	for {
 		prs, err := emu.PullRequests(demoRepo)
@@ -200,14 +204,14 @@ func watchChain(ctx context.Context, emu *emulator.Emulator, out io.Writer, orig
 			if seen[pr.Number] != state {
 				switch {
 				case seen[pr.Number] == "":
-					fmt.Fprintf(out, "  #%d opened by %s: %s  [%s]\n", pr.Number, pr.Author, pr.Title, strings.Join(pr.Labels, ", "))
+					fmt.Fprintf(out, "%s  #%d opened by %s: %s\n", at(), pr.Number, pr.Author, pr.Title)
 					if state == "merged" {
-						fmt.Fprintf(out, "  #%d merged by %s\n", pr.Number, pr.MergedBy)
+						fmt.Fprintf(out, "%s  #%d merged by %s\n", at(), pr.Number, pr.MergedBy)
 					}
 				case state == "merged":
-					fmt.Fprintf(out, "  #%d merged by %s\n", pr.Number, pr.MergedBy)
+					fmt.Fprintf(out, "%s  #%d merged by %s\n", at(), pr.Number, pr.MergedBy)
 				default:
-					fmt.Fprintf(out, "  #%d %s\n", pr.Number, state)
+					fmt.Fprintf(out, "%s  #%d %s\n", at(), pr.Number, state)
 				}
 				seen[pr.Number] = state
 			}
@@ -216,9 +220,7 @@ func watchChain(ctx context.Context, emu *emulator.Emulator, out io.Writer, orig
 			}
 		}
 		if openProd >= 2 {
-			fmt.Fprintf(out, "\nThe change reached every stage: lab and staging were promoted and merged automatically;\n"+
-				"the prod PRs wait for review. Try: %s\n", "curl -s "+strings.TrimSuffix(emu.URL(), "/")+"/repos/"+demoRepo+"/pulls | jq '.[].title'")
-			return nil
+			return summarize(emu, out, prs, origin)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("the promotion chain did not complete within %s", timeout)
@@ -229,6 +231,56 @@ func watchChain(ctx context.Context, emu *emulator.Emulator, out io.Writer, orig
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// summarize shows where the change landed: for each promotion PR, the image
+// lines it changes compared with what it was based on (main for an open PR,
+// the developer's merge for the one already merged).
+func summarize(emu *emulator.Emulator, out io.Writer, prs []emulator.PullRequest, origin int) error {
+	originPR, err := emu.GetPullRequest(demoRepo, origin)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "\nThe change reached every stage; lab and staging were merged automatically, prod waits for review:")
+	for _, pr := range prs {
+		if pr.Number == origin || pr.Author == demoDeveloper {
+			continue
+		}
+		ref, base := pr.Head, "main"
+		if pr.Merged {
+			ref, base = pr.MergeCommitSHA, originPR.MergeCommitSHA
+		}
+		after, err := emu.ListFiles(demoRepo, ref, "clusters/")
+		if err != nil {
+			return err
+		}
+		before, err := emu.ListFiles(demoRepo, base, "clusters/")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "  #%d %-6s [%s] %s\n", pr.Number, map[bool]string{true: "merged", false: "open"}[pr.Merged], strings.Join(pr.Labels, ", "), pr.Title)
+		paths := make([]string, 0, len(after))
+		for p := range after {
+			paths = append(paths, p)
+		}
+		sort.Strings(paths)
+		for _, p := range paths {
+			if img := imageLine(after[p]); img != "" && img != imageLine(before[p]) {
+				fmt.Fprintf(out, "      %s  %s\n", p, img)
+			}
+		}
+	}
+	fmt.Fprintf(out, "\nExplore: curl -s %srepos/%s/pulls | jq '.[].title'   (with --keep)\n", emu.URL(), demoRepo)
+	return nil
+}
+
+func imageLine(manifest string) string {
+	for _, l := range strings.Split(manifest, "\n") {
+		if t := strings.TrimSpace(l); strings.HasPrefix(t, "image:") {
+			return t
+		}
+	}
+	return ""
 }
 
 func randomHex() string {
