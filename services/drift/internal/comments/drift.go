@@ -103,56 +103,55 @@ func (r *Renderer) Drift(sections []Section, b Blame, limit int) ([]string, erro
 // blame links) as fit in limit.
 func (r *Renderer) fitSection(s Section, b Blame, limit int) (string, error) {
 	fence := s.fence()
-	render := func(lines, blame int) (string, bool, error) {
-		c, err := r.Render("driftMsg", map[string]string{s.Title(): s.text(b, fence, lines, blame)})
-		return c, err == nil && len(c) <= limit, err
+	render := func(lines, blame int) (string, error) {
+		return r.Render("driftMsg", map[string]string{s.Title(): s.text(b, fence, lines, blame)})
 	}
-	full, fits, err := render(len(s.Lines), len(s.Blame))
-	if err != nil || fits {
-		return full, err
+	fits := func(lines, blame int) (bool, error) {
+		c, err := render(lines, blame)
+		return err == nil && len(c) <= limit, err
 	}
-	// The size grows with the lines kept, so the most that fit is found by
-	// bisection: fits(lo) holds, fits(hi) does not.
-	lines, blame := 0, len(s.Blame)
-	if _, fits, err = render(0, blame); err != nil {
+	lines, blame := len(s.Lines), len(s.Blame)
+	ok, err := fits(lines, blame)
+	if err != nil {
 		return "", err
 	}
-	if fits {
-		lo, hi := 0, len(s.Lines)
-		for hi-lo > 1 {
-			mid := (lo + hi) / 2
-			_, ok, err := render(mid, blame)
-			if err != nil {
-				return "", err
-			}
-			if ok {
-				lo = mid
-			} else {
-				hi = mid
+	if !ok {
+		if ok, err = fits(0, blame); err != nil {
+			return "", err
+		}
+		if ok {
+			lines, err = most(0, len(s.Lines), func(n int) (bool, error) { return fits(n, blame) })
+		} else {
+			lines = 0
+			blame, err = most(-1, len(s.Blame), func(n int) (bool, error) { return fits(0, n) })
+			if err == nil && blame < 0 {
+				err = fmt.Errorf("the drift comment for %s does not fit in %d bytes even without its diff", s.Title(), limit)
 			}
 		}
-		lines = lo
-	} else {
-		lo, hi := -1, len(s.Blame)
-		for hi-lo > 1 {
-			mid := (lo + hi) / 2
-			_, ok, err := render(0, mid)
-			if err != nil {
-				return "", err
-			}
-			if ok {
-				lo = mid
-			} else {
-				hi = mid
-			}
+		if err != nil {
+			return "", err
 		}
-		if lo < 0 {
-			return "", fmt.Errorf("the drift comment for %s does not fit in %d bytes even without its diff", s.Title(), limit)
-		}
-		blame = lo
 	}
-	c, _, err := render(lines, blame)
-	return c, err
+	return render(lines, blame)
+}
+
+// most returns the largest n in [lo, hi) for which fits holds, given that
+// it holds for lo (or lo is -1, meaning none) and not for hi, and that the
+// rendered size grows with n.
+func most(lo, hi int, fits func(int) (bool, error)) (int, error) {
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		ok, err := fits(mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo, nil
 }
 
 func sortSections(s []Section) {
