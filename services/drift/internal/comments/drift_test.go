@@ -256,3 +256,25 @@ func TestToggleReplyGolden(t *testing.T) {
 	}
 	golden(t, "toggle-reply.md", got)
 }
+
+func TestBlameLinksAreCutWhenEvenNoDiffFits(t *testing.T) {
+	r, _ := New("")
+	s := Section{Source: "env/staging/app", Target: "env/prod/app", Lines: []string{"--- a", "+++ b"}}
+	for i := 0; i < 200; i++ {
+		s.Blame = append(s.Blame, fmt.Sprintf("env/staging/app/conf/file-%03d.yaml", i))
+	}
+	got, err := r.Drift([]Section{s}, blame, 3000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := got[0]
+	kept := strings.Count(c, "](https://github.com/acme/gitops/blame/")
+	if len(c) > 3000 || kept == 0 || kept == 200 {
+		t.Fatalf("%d bytes with %d of 200 blame links", len(c), kept)
+	}
+	for _, want := range []string{"… diff truncated (2 more lines)\n```", fmt.Sprintf("\n… and %d more files", 200-kept)} {
+		if !strings.Contains(c, want) {
+			t.Errorf("comment lacks %q", want)
+		}
+	}
+}
