@@ -228,7 +228,7 @@ func watchChain(ctx context.Context, emu *emulator.Emulator, out io.Writer, orig
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }
