@@ -71,7 +71,8 @@ func TestContractRepositoryAndContents(t *testing.T) {
 		if err != nil || resp.StatusCode != http.StatusCreated {
 			t.Fatalf("create: %v (%v)", err, resp)
 		}
-		if env.headSHA(t, branch) != created.Commit.GetSHA() {
+		createdCommit := created.Commit // the commit, not the file (created.Content)
+		if env.headSHA(t, branch) != createdCommit.GetSHA() {
 			t.Error("branch did not move to the new commit")
 		}
 		_, _, err = env.client.Repositories.UpdateFile(ctx, env.owner, env.repo, "cf/new.txt", &github.RepositoryContentFileOptions{
@@ -85,8 +86,9 @@ func TestContractRepositoryAndContents(t *testing.T) {
 		if err != nil || resp.StatusCode != http.StatusOK {
 			t.Fatalf("update: %v", err)
 		}
-		if len(updated.Commit.Parents) != 1 || updated.Commit.Parents[0].GetSHA() != created.Commit.GetSHA() {
-			t.Errorf("update commit parents = %v", updated.Commit.Parents)
+		updatedCommit := updated.Commit
+		if len(updatedCommit.Parents) != 1 || updatedCommit.Parents[0].GetSHA() != createdCommit.GetSHA() {
+			t.Errorf("update commit parents = %v", updatedCommit.Parents)
 		}
 		f, _, _, err := env.client.Repositories.GetContents(ctx, env.owner, env.repo, "cf/new.txt", &github.RepositoryContentGetOptions{Ref: branch})
 		if c, _ := f.GetContent(); err != nil || c != "two\n" {

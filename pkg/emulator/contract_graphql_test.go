@@ -116,6 +116,12 @@ func TestContractGraphQL(t *testing.T) {
 			t.Errorf("comment %q minimized = %v", n.Body, n.IsMinimized)
 		}
 	}
+	var badCursor commentsQuery
+	vars["after"] = githubv4.NewString("not-a-cursor")
+	err = gql.Query(ctx, &badCursor, vars)
+	if err == nil || !strings.Contains(err.Error(), "`not-a-cursor` does not appear to be a valid cursor.") {
+		t.Errorf("invalid cursor error = %v", err)
+	}
 
 	var unknown struct {
 		Viewer struct{ NoSuchField string }

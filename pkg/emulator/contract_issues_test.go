@@ -200,12 +200,11 @@ func TestContractUserAndRateLimit(t *testing.T) {
 	if err != nil || limits.GetCore().Limit == 0 || limits.GetCore().Remaining > limits.GetCore().Limit {
 		t.Fatalf("rate limits = %+v, %v", limits, err)
 	}
-	bad := env.client
+	baseURL := "" // real GitHub
 	if env.emu != nil {
-		bad = clientFor(t, env.emu.URL(), "wrong-token")
-	} else {
-		bad = clientFor(t, "", "wrong-token")
+		baseURL = env.emu.URL()
 	}
+	bad := clientFor(t, baseURL, "wrong-token")
 	_, _, err = bad.Users.Get(ctx, "")
 	expectStatus(t, err, http.StatusUnauthorized, "Bad credentials")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -71,7 +72,8 @@ func (e *Emulator) serveGraphQL(w http.ResponseWriter, r *http.Request, c *reqCt
 	doc, err := graphql.Parse(in.Query, in.OperationName)
 	if err != nil {
 		ge := graphql.Error{Message: err.Error()}
-		if se, ok := err.(*graphql.SyntaxError); ok {
+		var se *graphql.SyntaxError
+		if errors.As(err, &se) {
 			ge.Locations = []graphql.Location{{Line: se.Line, Column: se.Col}}
 		}
 		writeJSON(w, http.StatusOK, graphql.Response{Errors: []graphql.Error{ge}})
@@ -126,7 +128,8 @@ func (q *gqlRoot) minimize(minimize bool, args map[string]any) (any, error) {
 		cls := argString(in, "classifier")
 		var ok bool
 		if reason, ok = classifiers[cls]; !ok {
-			return nil, fmt.Errorf("Argument 'classifier' on InputObject 'MinimizeCommentInput' has an invalid value (%s). Expected type 'ReportedContentClassifiers!'.", cls)
+			// GitHub's message, verbatim.
+			return nil, &graphql.ResolveError{Message: fmt.Sprintf("Argument 'classifier' on InputObject 'MinimizeCommentInput' has an invalid value (%s). Expected type 'ReportedContentClassifiers!'.", cls)}
 		}
 	}
 	prefix, ids, err := parseNodeID(subject)
@@ -222,7 +225,8 @@ func cursor(i int) string {
 func parseCursor(s string) (int, error) {
 	raw, err := base64.StdEncoding.DecodeString(s)
 	if err != nil || !strings.HasPrefix(string(raw), "cursor:v2:") {
-		return 0, fmt.Errorf("`%s` does not appear to be a valid cursor.", s)
+		// GitHub's message, verbatim.
+		return 0, &graphql.ResolveError{Message: fmt.Sprintf("`%s` does not appear to be a valid cursor.", s)}
 	}
 	return strconv.Atoi(strings.TrimPrefix(string(raw), "cursor:v2:"))
 }

@@ -34,7 +34,7 @@ func Content(s string) *string { return &s }
 func (e *Emulator) withRepo(fullName string, fn func(r *repo) error) error {
 	r, err := e.repoByFullName(fullName)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrNotFound, err)
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -44,7 +44,7 @@ func (e *Emulator) withRepo(fullName string, fn func(r *repo) error) error {
 func (e *Emulator) readRepo(fullName string, fn func(r *repo) error) error {
 	r, err := e.repoByFullName(fullName)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrNotFound, err)
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()

@@ -87,7 +87,7 @@ func lowerKey(s string) string { return strings.ToLower(s) }
 
 func newPersister(e *Emulator, dir string) (*persister, error) {
 	p := &persister{e: e, dir: dir, dirty: map[*repo]bool{}, stop: make(chan struct{}), done: make(chan struct{})}
-	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "state"), 0o750); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
 	if err := p.load(); err != nil {
@@ -205,11 +205,11 @@ func writeJSONFile(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", path, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return fmt.Errorf("creating %s: %w", filepath.Dir(path), err)
 	}
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
 		return fmt.Errorf("writing %s: %w", tmp, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {

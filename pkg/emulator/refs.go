@@ -78,7 +78,7 @@ func parseHash(s string) (hash, bool) {
 		return hash{}, false
 	}
 	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
 			return hash{}, false
 		}
 	}

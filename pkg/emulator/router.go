@@ -191,7 +191,7 @@ func (e *Emulator) applyFault(w http.ResponseWriter, f *Fault, bucket, resource 
 	case FaultDrop:
 		if hj, ok := w.(http.Hijacker); ok {
 			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
+				_ = conn.Close() // dropping the connection is the fault; nothing to do if closing fails
 				return
 			}
 		}

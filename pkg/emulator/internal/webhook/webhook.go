@@ -7,7 +7,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha1"
+	"crypto/sha1" //nolint:gosec // HMAC-SHA1 for GitHub's legacy X-Hub-Signature header, sent as GitHub does
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
