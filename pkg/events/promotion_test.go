@@ -72,7 +72,8 @@ func init() {
 
 func TestPromotionIDsAreDerived(t *testing.T) {
 	repo := Repo{Owner: "acme", Name: "gitops"}
-	if PromotionRunID(repo, "abc") != PromotionRunID(repo, "abc") {
+	first, second := PromotionRunID(repo, "abc"), PromotionRunID(repo, "abc")
+	if first != second {
 		t.Fatal("run id is not deterministic")
 	}
 	if PromotionRunID(repo, "abc") == PromotionRunID(repo, "abd") {
