@@ -28,7 +28,8 @@ type checker struct {
 
 // check runs the open-PR checks of this service for run:
 //  1. resolve the default branch head (one SHA for the whole check);
-//  2. minimise the bot's earlier comments on the PR (once per run);
+//  2. minimise the bot's earlier comments on the PR (once per run, again
+//     on a redelivery), sparing the comments recorded for the run;
 //  3. read telefonistka.yaml at that head, and validate the configuration
 //     files the PR changes, at the PR head;
 //  4. plan the PR as show-plan does and look for drift between each sync
@@ -41,7 +42,9 @@ func (c *checker) check(ctx context.Context) (outcome, error) {
 	if err != nil {
 		return outcome{}, err
 	}
-	if !c.rec.Minimized {
+	// A redelivery minimises again: a comment an earlier delivery posted
+	// but did not live to record would otherwise stay next to its repost.
+	if !c.rec.Minimized || c.msg.Delivery > 1 {
 		if err := c.minimise(ctx); err != nil {
 			return outcome{}, err
 		}
