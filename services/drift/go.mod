@@ -6,7 +6,7 @@ require (
 	github.com/go-git/go-git/v5 v5.13.2
 	github.com/sergi/go-diff v1.3.2-0.20230802210424-5b0b94c5c0d3
 	github.com/telefonistka/telefonistka/pkg/app v0.0.0
-	github.com/telefonistka/telefonistka/pkg/plan v0.0.0-00010101000000-000000000000
+	github.com/telefonistka/telefonistka/pkg/plan v0.0.0
 	golang.org/x/sync v0.24.0
 )
 
@@ -20,6 +20,7 @@ require (
 	github.com/golang/groupcache v0.0.0-20210331224755-41bb18bfe9da // indirect
 	github.com/jbenet/go-context v0.0.0-20150711004518-d14ea06fba99 // indirect
 	github.com/kevinburke/ssh_config v1.2.0 // indirect
+	github.com/kylelemons/godebug v1.1.0 // indirect
 	github.com/pjbgf/sha1cd v0.3.2 // indirect
 	github.com/skeema/knownhosts v1.3.0 // indirect
 	github.com/xanzy/ssh-agent v0.3.3 // indirect
