@@ -283,4 +283,3 @@ func (f *fixture) file(ref, path string) string {
 	}
 	return s
 }
-

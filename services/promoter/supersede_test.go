@@ -205,4 +205,3 @@ func TestConcurrentMergesOfOneGroupAreAllCarried(t *testing.T) {
 		t.Fatal("the PR does not carry both merges")
 	}
 }
-
