@@ -154,8 +154,7 @@ func (a *repoAPI) readTree(ctx context.Context, sha, prefix string, recursive bo
 
 func (a *repoAPI) partialTree(ctx context.Context, commit string, dirs []string) (*treediff.Tree, error) {
 	levels := map[string][]treediff.Entry{} // directory -> its direct entries
-	var list func(dir, sha string) ([]treediff.Entry, error)
-	list = func(dir, sha string) ([]treediff.Entry, error) {
+	list := func(dir, sha string) ([]treediff.Entry, error) {
 		if l, ok := levels[dir]; ok {
 			return l, nil
 		}

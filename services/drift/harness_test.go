@@ -37,7 +37,6 @@ const (
 	human    = "alice"
 )
 
-var testRepo = events.Repo{Owner: owner, Name: repoName}
 
 // Counter keys of the emulator routes the budget tests watch.
 const (
