@@ -37,7 +37,6 @@ const (
 	human    = "alice"
 )
 
-
 // Counter keys of the emulator routes the budget tests watch.
 const (
 	treeRoute     = "GET /repos/{owner}/{repo}/git/trees/{sha}"
