@@ -192,12 +192,15 @@ func (s *Service) Run(ctx context.Context) error {
 	runs := s.options(source, RunsSpec(s.cfg))
 	runs.Concurrency = s.cfg.Concurrency
 
-	errs := make(chan error, 2)
+	dead := s.options(source, DeadLetterSpec(s.cfg))
+
+	errs := make(chan error, 3)
 	go func() { errs <- bus.Consume(ctx, s.conn, deliveries, s.handleDelivery) }()
 	go func() { errs <- bus.Consume(ctx, s.conn, runs, s.handleRunEvent) }()
+	go func() { errs <- bus.Consume(ctx, s.conn, dead, s.handleDeadLetter) }()
 	first := <-errs
 	cancel()
-	return errors.Join(first, <-errs)
+	return errors.Join(first, <-errs, <-errs)
 }
 
 // publish publishes payload caused by cause, with a derived id.

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/config"
 	"github.com/telefonistka/telefonistka/pkg/emulator"
 	"github.com/telefonistka/telefonistka/pkg/events"
@@ -286,5 +287,41 @@ func TestTooManyChangedFilesAreNotPromoted(t *testing.T) {
 	}
 	if n := len(payloads[*events.PromotionPlanned](f, events.TypePromotionPlanned)); n != 0 {
 		t.Fatalf("%d entries planned for a truncated file list", n)
+	}
+}
+
+func TestAPlannedEntryThePromoterGaveUpOnFailsTheRun(t *testing.T) {
+	f := newFixture(t, repoFiles(repoConfig))
+	f.start()
+	n := f.openChange("dead", map[string]*string{"notes.md": set("dead\n")})
+	head := f.pr(n).HeadSHA
+	const runID, key = "run-dead", "a/>b/"
+	f.publish(runID, n, &events.PromotionRunStarted{RunID: runID, MergeCommit: "m", HeadSHA: head, Keys: []string{key}})
+	env, err := events.New(events.Meta{ID: "planned-dead", Source: "test", Repo: &testRepo, PR: n},
+		&events.PromotionPlanned{RunID: runID, MergeCommit: "m", Group: events.PromotionGroup{Key: key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := bus.Publisher{JS: f.conn.JS}
+	stored, err := pub.Publish(t.Context(), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dl, err := events.New(events.Meta{ID: "dl", Source: "promoter", Repo: &testRepo, PR: n}, &events.ConsumerFailed{
+		Consumer: "promoter", Stream: stored.Stream, StreamSequence: stored.Sequence, Subject: "promotion.planned.acme.gitops",
+		Deliveries: 10, Reason: events.FailedMaxDeliveries, Error: "storing promotion entry: timeout",
+		OriginalID: env.ID, OriginalType: events.TypePromotionPlanned,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pub.PublishOn(t.Context(), events.DeadLetterSubject("promoter", &testRepo), dl); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.finalStatus(head); got != githubapi.StateError {
+		t.Fatalf("status %q", got)
+	}
+	if cs := f.comments(n); len(cs) != 1 || !strings.Contains(cs[0].Body, key+": the promoter gave up: storing promotion entry: timeout") {
+		t.Fatalf("comments: %+v", cs)
 	}
 }

@@ -173,21 +173,32 @@ func (s *Service) handleRunEvent(ctx context.Context, m *bus.Message) error {
 			return true
 		}
 	case *events.PromotionEntryFinished:
-		runID = ev.RunID
-		change = func(r *runRecord) bool {
-			if _, seen := r.Outcomes[ev.Key]; seen || r.Finished {
-				return false
-			}
-			if r.Outcomes == nil {
-				r.Outcomes = map[string]entryOutcome{}
-			}
-			r.Outcomes[ev.Key] = entryOutcome{Outcome: ev.Outcome, Number: ev.Number, Error: ev.Error}
-			r.adopt(m.Env)
-			return true
-		}
+		return s.entryFinished(ctx, m, m.Env, ev)
 	default:
 		return nil
 	}
+	return s.applyRunChange(ctx, m, runID, change)
+}
+
+// entryFinished records an entry's outcome; env is the envelope that tells
+// the repository and origin PR.
+func (s *Service) entryFinished(ctx context.Context, m *bus.Message, env *events.Envelope, ev *events.PromotionEntryFinished) error {
+	return s.applyRunChange(ctx, m, ev.RunID, func(r *runRecord) bool {
+		if _, seen := r.Outcomes[ev.Key]; seen || r.Finished {
+			return false
+		}
+		if r.Outcomes == nil {
+			r.Outcomes = map[string]entryOutcome{}
+		}
+		r.Outcomes[ev.Key] = entryOutcome{Outcome: ev.Outcome, Number: ev.Number, Error: ev.Error}
+		r.adopt(env)
+		return true
+	})
+}
+
+// applyRunChange stores a change of a run and finishes the run when it is
+// complete.
+func (s *Service) applyRunChange(ctx context.Context, m *bus.Message, runID string, change func(*runRecord) bool) error {
 	rec, _, err := s.runs.update(ctx, runID, change)
 	if err != nil {
 		return err
