@@ -93,6 +93,16 @@ func (s *Service) finalStatus(ctx context.Context, log *slog.Logger, run *status
 	run.active = false
 }
 
+// reject posts a rendered comment on the run's PR and sets the final
+// status error with reason.
+func (s *Service) reject(ctx context.Context, log *slog.Logger, run *statusRun, reason, body string, renderErr error) error {
+	if err := s.comment(ctx, run.repo, run.pr, body, renderErr); err != nil {
+		return err
+	}
+	s.finalStatus(ctx, log, run, githubapi.StateError, reason)
+	return nil
+}
+
 // comment posts a rendered comment.
 func (s *Service) comment(ctx context.Context, repo events.Repo, number int, body string, err error) error {
 	if err != nil {

@@ -61,21 +61,16 @@ func (s *Service) handleMerged(ctx context.Context, m *bus.Message, log *slog.Lo
 	}
 	if cfgErr != nil {
 		body, rerr := s.render.ConfigError(cfgErr.Findings)
-		if err := s.comment(ctx, repo, number, body, rerr); err != nil {
+		if err := s.reject(ctx, log, run, "invalid "+config.RepoFileName, body, rerr); err != nil {
 			return err
 		}
-		s.finalStatus(ctx, log, run, githubapi.StateError, "invalid "+config.RepoFileName)
 		return bus.Permanent(fmt.Errorf("planning the promotion of %s#%d: %w", repo, number, cfgErr))
 	}
 
 	origin := originOf(log, pr)
 	if origin.TooDeep() {
 		body, rerr := s.render.CycleGuard(origin.Depth(), metadata.MaxChainDepth)
-		if err := s.comment(ctx, repo, number, body, rerr); err != nil {
-			return err
-		}
-		s.finalStatus(ctx, log, run, githubapi.StateError, "promotion chain looks cyclic")
-		return nil
+		return s.reject(ctx, log, run, "promotion chain looks cyclic", body, rerr)
 	}
 	files, listed, err := s.gh.PullFiles(ctx, repo, number)
 	if err != nil {
@@ -83,11 +78,7 @@ func (s *Service) handleMerged(ctx context.Context, m *bus.Message, log *slog.Lo
 	}
 	if listed >= MaxListedFiles || pr.GetChangedFiles() > listed {
 		body, rerr := s.render.TooLargePR(MaxListedFiles)
-		if err := s.comment(ctx, repo, number, body, rerr); err != nil {
-			return err
-		}
-		s.finalStatus(ctx, log, run, githubapi.StateError, "too many changed files to promote")
-		return nil
+		return s.reject(ctx, log, run, "too many changed files to promote", body, rerr)
 	}
 	labels := labelNames(pr.Labels)
 	p := plan.Compute(plan.Input{Config: cfg, ChangedFiles: files, Labels: labels, Components: s.configs.lookup(ctx, repo, merge)})

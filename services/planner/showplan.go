@@ -49,11 +49,7 @@ func (s *Service) handleShowPlan(ctx context.Context, log *slog.Logger, repo eve
 	}
 	if cfgErr != nil {
 		body, rerr := s.render.ConfigError(cfgErr.Findings)
-		if err := s.comment(ctx, repo, number, body, rerr); err != nil {
-			return err
-		}
-		s.finalStatus(ctx, log, run, githubapi.StateError, "invalid "+config.RepoFileName)
-		return nil
+		return s.reject(ctx, log, run, "invalid "+config.RepoFileName, body, rerr)
 	}
 	files, listed, err := s.gh.PullFiles(ctx, repo, number)
 	if err != nil {
@@ -61,11 +57,7 @@ func (s *Service) handleShowPlan(ctx context.Context, log *slog.Logger, repo eve
 	}
 	if listed >= MaxListedFiles || pr.GetChangedFiles() > listed {
 		body, rerr := s.render.TooLargePR(MaxListedFiles)
-		if err := s.comment(ctx, repo, number, body, rerr); err != nil {
-			return err
-		}
-		s.finalStatus(ctx, log, run, githubapi.StateError, "too many changed files to plan")
-		return nil
+		return s.reject(ctx, log, run, "too many changed files to plan", body, rerr)
 	}
 	p := plan.Compute(plan.Input{Config: cfg, ChangedFiles: files, Labels: labels, Components: s.configs.lookup(ctx, repo, head)})
 	findings, bad, readErr := splitComponentErrors(p.ComponentErrors)
