@@ -28,12 +28,13 @@ import (
 	"github.com/telefonistka/telefonistka/services/promoter"
 )
 
-// Identities the harness configures in the emulator.
+// Identities the harness configures in the emulator (test credentials of
+// an in-process emulator, not secrets).
 const (
-	Secret        = "e2e-webhook-secret"
-	BotToken      = "e2e-bot-token"
+	Secret        = "e2e-webhook-secret" //nolint:gosec // a test emulator's secret
+	BotToken      = "e2e-bot-token"      //nolint:gosec // a test emulator's token
 	BotLogin      = "telefonistka-bot"
-	ApproverToken = "e2e-approver-token"
+	ApproverToken = "e2e-approver-token" //nolint:gosec // a test emulator's token
 	ApproverLogin = "telefonistka-approver"
 	// Human is the person who makes changes, opens and merges PRs.
 	Human = "alice"

@@ -28,18 +28,6 @@ const (
 	prodUSNginx    = "clusters/prod/us-1/nginx"
 )
 
-// prByHead returns the PR whose head is branch.
-func prByHead(t *testing.T, prs []emulator.PullRequest, branch string) emulator.PullRequest {
-	t.Helper()
-	for _, pr := range prs {
-		if pr.Head == branch {
-			return pr
-		}
-	}
-	t.Fatalf("no PR from %s among %d", branch, len(prs))
-	return emulator.PullRequest{}
-}
-
 // singleOpenPR returns the one open promotion PR whose title names target.
 func singleOpenPR(t *testing.T, h *Harness, target string) emulator.PullRequest {
 	t.Helper()

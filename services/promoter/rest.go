@@ -2,6 +2,7 @@ package promoter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -137,7 +138,7 @@ func (g *restGitHub) ForceBranch(ctx context.Context, repo events.Repo, branch, 
 	ref := &github.Reference{Ref: github.String("refs/heads/" + branch), Object: &github.GitObject{SHA: github.String(sha)}}
 	_, _, err = c.Git.UpdateRef(ctx, repo.Owner, repo.Name, ref, true)
 	if statusOf(err) == http.StatusUnprocessableEntity && strings.Contains(messageOf(err), "does not exist") {
-		if err := g.CreateBranch(ctx, repo, branch, sha); err != ErrBranchExists {
+		if err := g.CreateBranch(ctx, repo, branch, sha); !errors.Is(err, ErrBranchExists) {
 			return err
 		}
 		_, _, err = c.Git.UpdateRef(ctx, repo.Owner, repo.Name, ref, true)
