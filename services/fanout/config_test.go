@@ -103,20 +103,3 @@ func TestFanoutConfigStopsOnlyForFanoutErrors(t *testing.T) {
 		}
 	}
 }
-
-func TestLRU(t *testing.T) {
-	l := newLRU[string, int](2)
-	l.add("a", 1)
-	l.add("b", 2)
-	if v, ok := l.get("a"); !ok || v != 1 {
-		t.Fatal("a missing")
-	}
-	l.add("c", 3) // evicts b, the least recently used
-	if _, ok := l.get("b"); ok {
-		t.Fatal("b not evicted")
-	}
-	l.add("a", 10)
-	if v, _ := l.get("a"); v != 10 || l.len() != 2 {
-		t.Fatalf("a = %d, len %d", v, l.len())
-	}
-}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"net/http"
 	"strings"
 	"sync"
@@ -61,7 +62,7 @@ func (g githubFiles) RepoConfigFile(ctx context.Context, repo events.Repo, commi
 type configCache struct {
 	files repoFiles
 	mu    sync.Mutex
-	lru   *lru[string, cachedConfig]
+	lru   *lru.Cache[string, cachedConfig]
 }
 
 type cachedConfig struct {
@@ -73,7 +74,7 @@ type cachedConfig struct {
 const configCacheSize = 256
 
 func newConfigCache(files repoFiles, size int) *configCache {
-	return &configCache{files: files, lru: newLRU[string, cachedConfig](size)}
+	return &configCache{files: files, lru: newCache[string, cachedConfig](size)}
 }
 
 // get returns the configuration at commit. A configuration error is
@@ -82,7 +83,7 @@ func newConfigCache(files repoFiles, size int) *configCache {
 func (c *configCache) get(ctx context.Context, repo events.Repo, commit string) (*config.RepoConfig, error) {
 	key := repo.String() + "@" + commit
 	c.mu.Lock()
-	e, ok := c.lru.get(key)
+	e, ok := c.lru.Get(key)
 	c.mu.Unlock()
 	if ok {
 		return e.cfg, e.err
@@ -96,7 +97,7 @@ func (c *configCache) get(ctx context.Context, repo events.Repo, commit string) 
 		err = permanentError{fmt.Errorf("%s of %s at %s: %w", config.RepoFileName, repo, commit, err)}
 	}
 	c.mu.Lock()
-	c.lru.add(key, cachedConfig{cfg: cfg, err: err})
+	c.lru.Add(key, cachedConfig{cfg: cfg, err: err})
 	c.mu.Unlock()
 	return cfg, err
 }

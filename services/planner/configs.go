@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"errors"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"sync"
 
 	"github.com/telefonistka/telefonistka/pkg/config"
@@ -18,7 +19,7 @@ import (
 type configCache struct {
 	gh  GitHub
 	mu  sync.Mutex
-	lru *lru[string, parsedFile]
+	lru *lru.Cache[string, parsedFile]
 }
 
 type parsedFile struct {
@@ -30,13 +31,13 @@ type parsedFile struct {
 }
 
 func newConfigCache(gh GitHub, size int) *configCache {
-	return &configCache{gh: gh, lru: newLRU[string, parsedFile](size)}
+	return &configCache{gh: gh, lru: newCache[string, parsedFile](size)}
 }
 
 func (c *configCache) load(ctx context.Context, repo events.Repo, commit, path string, parse func([]byte) parsedFile) (parsedFile, error) {
 	key := repo.String() + "@" + commit + ":" + path
 	c.mu.Lock()
-	v, ok := c.lru.get(key)
+	v, ok := c.lru.Get(key)
 	c.mu.Unlock()
 	if ok {
 		return v, nil
@@ -48,7 +49,7 @@ func (c *configCache) load(ctx context.Context, repo events.Repo, commit, path s
 	v = parse(data)
 	v.found = found
 	c.mu.Lock()
-	c.lru.add(key, v)
+	c.lru.Add(key, v)
 	c.mu.Unlock()
 	return v, nil
 }

@@ -4,7 +4,10 @@ go 1.26.0
 
 require github.com/telefonistka/telefonistka/pkg/app v0.0.0
 
-require gopkg.in/yaml.v3 v3.0.1 // indirect
+require (
+	github.com/hashicorp/golang-lru/v2 v2.0.7 // indirect
+	gopkg.in/yaml.v3 v3.0.1 // indirect
+)
 
 require (
 	github.com/ProtonMail/go-crypto v1.1.5 // indirect

@@ -1,42 +1,12 @@
 package planner
 
-import "container/list"
+import lru "github.com/hashicorp/golang-lru/v2"
 
-// lru is a fixed-size least-recently-used map; not safe for concurrent use.
-type lru[K comparable, V any] struct {
-	size  int
-	order *list.List // front: most recently used
-	items map[K]*list.Element
-}
-
-type lruItem[K comparable, V any] struct {
-	key K
-	val V
-}
-
-func newLRU[K comparable, V any](size int) *lru[K, V] {
-	return &lru[K, V]{size: max(size, 1), order: list.New(), items: map[K]*list.Element{}}
-}
-
-func (l *lru[K, V]) get(k K) (V, bool) {
-	if e, ok := l.items[k]; ok {
-		l.order.MoveToFront(e)
-		return e.Value.(*lruItem[K, V]).val, true
+// newCache returns a thread-safe LRU cache of at least one entry.
+func newCache[K comparable, V any](size int) *lru.Cache[K, V] {
+	c, err := lru.New[K, V](max(size, 1))
+	if err != nil { // only for a size below one, excluded above
+		panic(err)
 	}
-	var zero V
-	return zero, false
-}
-
-func (l *lru[K, V]) add(k K, v V) {
-	if e, ok := l.items[k]; ok {
-		e.Value.(*lruItem[K, V]).val = v
-		l.order.MoveToFront(e)
-		return
-	}
-	l.items[k] = l.order.PushFront(&lruItem[K, V]{key: k, val: v})
-	for l.order.Len() > l.size {
-		oldest := l.order.Back()
-		l.order.Remove(oldest)
-		delete(l.items, oldest.Value.(*lruItem[K, V]).key)
-	}
+	return c
 }

@@ -3,6 +3,7 @@ package promoter
 import (
 	"context"
 	"errors"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"sync"
 
 	"github.com/telefonistka/telefonistka/pkg/config"
@@ -23,17 +24,17 @@ type tree struct {
 type treeCache struct {
 	gh  GitHub
 	mu  sync.Mutex
-	lru *lru[string, *tree]
+	lru *lru.Cache[string, *tree]
 }
 
 func newTreeCache(gh GitHub, size int) *treeCache {
-	return &treeCache{gh: gh, lru: newLRU[string, *tree](size)}
+	return &treeCache{gh: gh, lru: newCache[string, *tree](size)}
 }
 
 func (c *treeCache) get(ctx context.Context, repo events.Repo, commit string) (*tree, error) {
 	key := repo.String() + "@" + commit
 	c.mu.Lock()
-	t, ok := c.lru.get(key)
+	t, ok := c.lru.Get(key)
 	c.mu.Unlock()
 	if ok {
 		return t, nil
@@ -44,7 +45,7 @@ func (c *treeCache) get(ctx context.Context, repo events.Repo, commit string) (*
 	}
 	t = &tree{ix: treesync.NewIndex(flat), sha: sha}
 	c.mu.Lock()
-	c.lru.add(key, t)
+	c.lru.Add(key, t)
 	c.mu.Unlock()
 	return t, nil
 }
@@ -54,7 +55,7 @@ func (c *treeCache) get(ctx context.Context, repo events.Repo, commit string) (*
 type componentConfigs struct {
 	gh  GitHub
 	mu  sync.Mutex
-	lru *lru[string, parsedComponent]
+	lru *lru.Cache[string, parsedComponent]
 }
 
 type parsedComponent struct {
@@ -63,7 +64,7 @@ type parsedComponent struct {
 }
 
 func newComponentConfigs(gh GitHub, size int) *componentConfigs {
-	return &componentConfigs{gh: gh, lru: newLRU[string, parsedComponent](size)}
+	return &componentConfigs{gh: gh, lru: newCache[string, parsedComponent](size)}
 }
 
 // lookup returns the component configurations of the source tree src: a
@@ -78,7 +79,7 @@ func (c *componentConfigs) lookup(ctx context.Context, repo events.Repo, src *tr
 		}
 		key := repo.String() + "@" + e.SHA + ":" + file
 		c.mu.Lock()
-		p, cached := c.lru.get(key)
+		p, cached := c.lru.Get(key)
 		c.mu.Unlock()
 		if cached {
 			return p.cfg, p.err
@@ -89,7 +90,7 @@ func (c *componentConfigs) lookup(ctx context.Context, repo events.Repo, src *tr
 		}
 		cfg, err := config.LoadComponentConfig(file, data)
 		c.mu.Lock()
-		c.lru.add(key, parsedComponent{cfg: cfg, err: err})
+		c.lru.Add(key, parsedComponent{cfg: cfg, err: err})
 		c.mu.Unlock()
 		return cfg, err
 	})
