@@ -158,7 +158,9 @@ func TestOverrides(t *testing.T) {
 	}
 	wrong := t.TempDir()
 	os.WriteFile(filepath.Join(wrong, "in-sync-pr-comment.gotmpl"), []byte(`{{define "somethingElse"}}x{{end}}`), 0o644)
-	if _, err := New(wrong); err != nil {
-		t.Errorf("an override defining another name must fall back, got %v", err)
+	// A file that does not define its template is a mistake to report, not
+	// to hide behind the built-in.
+	if _, err := New(wrong); err == nil || !strings.Contains(err.Error(), `does not define "inSyncPr"`) {
+		t.Errorf("an override defining another name must be refused, got %v", err)
 	}
 }

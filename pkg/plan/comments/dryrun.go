@@ -135,7 +135,7 @@ func (r *Renderer) DryRun(entries []Planned) (string, error) {
 // sub-template (used by `telefonistka plan`), without the marker.
 func (r *Renderer) DryRunBlock(p Planned) (string, error) {
 	var b strings.Builder
-	if err := r.set.ExecuteTemplate(&b, "dryRunBlock", NewDryRunEntry(p)); err != nil {
+	if err := r.Execute(&b, "dryRunBlock", NewDryRunEntry(p)); err != nil {
 		return "", err
 	}
 	return b.String(), nil

@@ -23,15 +23,8 @@
 package comments
 
 import (
-	"bytes"
 	"embed"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
-	"text/template"
 
 	"github.com/telefonistka/telefonistka/pkg/config"
 )
@@ -56,13 +49,9 @@ var Files = map[string]string{
 	"auto-merge-failed-comment.gotmpl":   "autoMergeFailed",
 }
 
-var funcs = template.FuncMap{"join": strings.Join}
-
 // Renderer renders comments. It is safe for concurrent use.
 type Renderer struct {
-	set *template.Template
-	// Overridden lists the template files taken from the override directory.
-	Overridden []string
+	*TemplateSet
 }
 
 // Builtin returns a renderer with the built-in templates only.
@@ -78,48 +67,9 @@ func Builtin() *Renderer {
 // TEMPLATES_PATH directory; "" for none). A missing directory or file falls
 // back to the built-ins; an override that does not parse is an error.
 func New(dir string) (*Renderer, error) {
-	set, err := template.New("comments").Funcs(funcs).ParseFS(builtins, "templates/*.gotmpl")
+	t, err := LoadTemplates(builtins, "templates/*.gotmpl", Files, dir)
 	if err != nil {
-		return nil, fmt.Errorf("parsing built-in comment templates: %w", err)
+		return nil, err
 	}
-	r := &Renderer{set: set}
-	if dir == "" {
-		return r, nil
-	}
-	for _, file := range sortedFiles() {
-		data, err := os.ReadFile(filepath.Join(dir, file))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading template override %s: %w", file, err)
-		}
-		if _, err := r.set.New(file).Parse(string(data)); err != nil {
-			return nil, fmt.Errorf("parsing template override %s: %w", file, err)
-		}
-		if r.set.Lookup(Files[file]) == nil {
-			return nil, fmt.Errorf("template override %s does not define %q", file, Files[file])
-		}
-		r.Overridden = append(r.Overridden, file)
-	}
-	return r, nil
-}
-
-func sortedFiles() []string {
-	files := make([]string, 0, len(Files))
-	for f := range Files {
-		files = append(files, f)
-	}
-	sortStrings(files)
-	return files
-}
-
-// Render executes the named template with data and prefixes the marker.
-func (r *Renderer) Render(name string, data any) (string, error) {
-	var b bytes.Buffer
-	b.WriteString(Marker)
-	if err := r.set.ExecuteTemplate(&b, name, data); err != nil {
-		return "", fmt.Errorf("rendering the %s comment: %w", name, err)
-	}
-	return b.String(), nil
+	return &Renderer{TemplateSet: t}, nil
 }

@@ -16,18 +16,11 @@
 package comments
 
 import (
-	"bytes"
 	"embed"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
-	"text/template"
 
 	"github.com/telefonistka/telefonistka/pkg/config"
+	plancomments "github.com/telefonistka/telefonistka/pkg/plan/comments"
 )
 
 // Marker starts every bot comment.
@@ -42,64 +35,19 @@ var Files = map[string]string{
 	"toggle-commit-status-comment.gotmpl": "toggleCommitStatus",
 }
 
-var funcs = template.FuncMap{"join": strings.Join}
-
 // Renderer renders the comments. It is safe for concurrent use.
 type Renderer struct {
-	set *template.Template
-	// Overridden lists the template files taken from the override directory.
-	Overridden []string
+	*plancomments.TemplateSet
 }
 
 // New loads the built-in templates and the overrides found in dir ("" for
 // none).
 func New(dir string) (*Renderer, error) {
-	set, err := template.New("comments").Funcs(funcs).ParseFS(builtins, "templates/*.gotmpl")
+	t, err := plancomments.LoadTemplates(builtins, "templates/*.gotmpl", Files, dir)
 	if err != nil {
-		return nil, fmt.Errorf("parsing built-in drift comment templates: %w", err)
+		return nil, fmt.Errorf("loading drift comment templates: %w", err)
 	}
-	r := &Renderer{set: set}
-	if dir == "" {
-		return r, nil
-	}
-	files := make([]string, 0, len(Files))
-	for f := range Files {
-		files = append(files, f)
-	}
-	sort.Strings(files)
-	for _, file := range files {
-		data, err := os.ReadFile(filepath.Join(dir, file))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading template override %s: %w", file, err)
-		}
-		// Parsed alone first: in the set, the built-in would hide a
-		// missing definition.
-		alone, err := template.New(file).Funcs(funcs).Parse(string(data))
-		if err != nil {
-			return nil, fmt.Errorf("parsing template override %s: %w", file, err)
-		}
-		if alone.Lookup(Files[file]) == nil {
-			return nil, fmt.Errorf("template override %s does not define %q", file, Files[file])
-		}
-		if _, err := r.set.New(file).Parse(string(data)); err != nil {
-			return nil, fmt.Errorf("parsing template override %s: %w", file, err)
-		}
-		r.Overridden = append(r.Overridden, file)
-	}
-	return r, nil
-}
-
-// Render executes the named template with data and prefixes the marker.
-func (r *Renderer) Render(name string, data any) (string, error) {
-	var b bytes.Buffer
-	b.WriteString(Marker)
-	if err := r.set.ExecuteTemplate(&b, name, data); err != nil {
-		return "", fmt.Errorf("rendering the %s comment: %w", name, err)
-	}
-	return b.String(), nil
+	return &Renderer{TemplateSet: t}, nil
 }
 
 // Toggle is one flipped commit status.
