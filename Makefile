@@ -51,5 +51,9 @@ bench:
 bench-ingress: build
 	scripts/bench-ingress.sh
 
+## bench-promotion: GitHub calls per promotion PR and merge-to-PR latency (emulator counters)
+bench-promotion:
+	cd e2e && $(GO) test -run '^$$' -bench . -benchtime 20x
+
 clean:
 	rm -rf bin

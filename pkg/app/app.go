@@ -77,7 +77,7 @@ func (e *Env) ConsumerOptions(service string, spec events.ConsumerSpec) bus.Cons
 		Service:      service,
 		EventTimeout: e.Config.EventTimeout,
 		DrainTimeout: e.Config.ShutdownTimeout,
-		Log:          e.Log.With("service", service),
+		Log:          e.Log, // the runtime adds service and consumer
 		Metrics:      e.BusMetrics,
 	}
 }
