@@ -7,8 +7,6 @@ import (
 	"github.com/telefonistka/telefonistka/pkg/config"
 )
 
-func sortStrings(s []string) { sort.Strings(s) }
-
 // AutoMerge renders the comment posted on the origin PR before a promotion
 // PR is merged automatically.
 func (r *Renderer) AutoMerge(prNumber int) (string, error) {
