@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 const (
 	schemaDir  = "../../schema"
 	docsFile   = "../../docs/configuration.md"
+	readmeFile = "../../README.md"
 	examplesIn = "../../examples"
 )
 
@@ -73,18 +75,21 @@ type example struct {
 var docExample = regexp.MustCompile("(?s)<!-- schema: (repo|component)( invalid)? -->\n```yaml\n(.*?)```")
 
 func collectExamples(t *testing.T) []example {
-	doc, err := os.ReadFile(docsFile)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []example
-	for i, m := range docExample.FindAllSubmatch(doc, -1) {
-		out = append(out, example{name: "docs example " + string(rune('A'+i)), kind: string(m[1]), invalid: len(m[2]) > 0, data: m[3]})
+	for _, file := range []string{docsFile, readmeFile} {
+		doc, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := docExample.FindAllSubmatch(doc, -1)
+		for i, m := range found {
+			out = append(out, example{name: fmt.Sprintf("%s example %d", filepath.Base(file), i+1), kind: string(m[1]), invalid: len(m[2]) > 0, data: m[3]})
+		}
+		if blocks := strings.Count(string(doc), "```yaml"); blocks != len(found) {
+			t.Fatalf("%s has %d yaml blocks but %d are marked with <!-- schema: repo|component -->", file, blocks, len(found))
+		}
 	}
-	if blocks := strings.Count(string(doc), "```yaml"); blocks != len(out) {
-		t.Fatalf("docs/configuration.md has %d yaml blocks but %d are marked with <!-- schema: repo|component -->", blocks, len(out))
-	}
-	err = filepath.WalkDir(examplesIn, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(examplesIn, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || d.Name() != RepoFileName {
 			return err
 		}
