@@ -34,7 +34,10 @@ type Config struct {
 	// WriteRate is how many content-creating calls (POST, PATCH, PUT,
 	// DELETE, GraphQL mutations) per second each installation or token may
 	// make once its burst is spent; WriteBurst is that burst. Zero (or an
-	// empty variable) means the default: 1 per second, burst 5.
+	// empty variable) means the default: burst 20, then 1 per second. That
+	// keeps within GitHub's documented secondary limit of 80
+	// content-creating requests a minute (20 + 60) while a single promotion
+	// (about ten writes) runs unpaced.
 	WriteRate  Float64 `envconfig:"GITHUB_WRITE_RATE"`
 	WriteBurst Int64   `envconfig:"GITHUB_WRITE_BURST"`
 }
@@ -42,7 +45,7 @@ type Config struct {
 // Pacing defaults.
 const (
 	DefaultWriteRate  = 1.0
-	DefaultWriteBurst = 5
+	DefaultWriteBurst = 20
 )
 
 // withDefaults fills the settings left at zero.

@@ -30,7 +30,7 @@ func TestLoadConfigFromEnvironment(t *testing.T) {
 		OAuthToken: "ghp_main", AppID: 77, AppPrivateKeyPath: "/keys/main.pem",
 		ApproverOAuthToken: "ghp_approver", ApproverAppID: 78, ApproverAppPrivateKeyPath: "/keys/approver.pem",
 		Host: "ghe.example.com", CommitStatusURLTemplatePath: "/tmpl/status.gotmpl",
-		WriteRate: 1, WriteBurst: 5,
+		WriteRate: 1, WriteBurst: DefaultWriteBurst,
 	}
 	if c != want {
 		t.Errorf("LoadConfig =\n%#v\nwant\n%#v", c, want)
