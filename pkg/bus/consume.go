@@ -26,8 +26,27 @@ type Message struct {
 	Subject   string
 	Delivery  uint64 // 1 on the first delivery
 	StreamSeq uint64
+	// MaxDeliver is the consumer's delivery limit (see Final).
+	MaxDeliver uint64
 	// Log carries service, event and correlation attributes.
 	Log *slog.Logger
+}
+
+// Final reports whether the runtime will not deliver m again once the
+// handler returns err: err is nil (acknowledged) or permanent, or this is the
+// last delivery allowed (MaxDeliver; ten times that while GitHub asks to
+// wait). Handlers use it to record a failure before the message is
+// dead-lettered, so the rule lives here only.
+func (m *Message) Final(err error) bool {
+	if err == nil || IsPermanent(err) {
+		return true
+	}
+	limit := m.MaxDeliver
+	if _, asked := RetryDelay(err); asked {
+		// Waiting out a rate limit is not the message's fault.
+		limit *= 10
+	}
+	return m.Delivery >= limit
 }
 
 // Handler handles one message; see the package documentation for what its
@@ -253,14 +272,16 @@ func (r *runner) handle(base context.Context, m jetstream.Msg) {
 	ctx, cancel := context.WithTimeout(ctx, r.opts.EventTimeout)
 	defer cancel()
 
+	msg := &Message{Env: env, Subject: m.Subject(), Delivery: meta.NumDelivered, StreamSeq: meta.Sequence.Stream,
+		MaxDeliver: uint64(r.opts.Spec.MaxDeliver), Log: log}
 	stopBeat := r.heartbeat(m)
 	herr := hydrate(ctx, r.js, env)
 	if herr == nil {
-		herr = r.call(ctx, &Message{Env: env, Subject: m.Subject(), Delivery: meta.NumDelivered, StreamSeq: meta.Sequence.Stream, Log: log})
+		herr = r.call(ctx, msg)
 	}
 	stopBeat()
 
-	outcome := r.settle(base, m, meta, env, herr, log)
+	outcome := r.settle(base, m, meta, msg, herr, log)
 	if herr != nil {
 		span.RecordError(herr)
 		span.SetStatus(codes.Error, herr.Error())
@@ -302,31 +323,26 @@ func (r *runner) heartbeat(m jetstream.Msg) func() {
 
 // settle acknowledges, redelivers or dead-letters m according to herr, and
 // returns the outcome for metrics.
-func (r *runner) settle(ctx context.Context, m jetstream.Msg, meta *jetstream.MsgMetadata, env *events.Envelope, herr error, log *slog.Logger) string {
+func (r *runner) settle(ctx context.Context, m jetstream.Msg, meta *jetstream.MsgMetadata, msg *Message, herr error, log *slog.Logger) string {
 	if herr == nil {
 		if err := m.DoubleAck(ctx); err != nil {
 			log.Warn("acknowledging message", "error", err)
 		}
 		return "ack"
 	}
-	limit := uint64(r.opts.Spec.MaxDeliver)
 	if IsPermanent(herr) {
 		log.Error("handler failed permanently", "error", herr)
-		r.deadLetter(ctx, m, meta, env, events.FailedPermanent, herr, log)
+		r.deadLetter(ctx, m, meta, msg.Env, events.FailedPermanent, herr, log)
+		return "dead_letter"
+	}
+	if msg.Final(herr) {
+		log.Error("giving up after maximum deliveries", "error", herr)
+		r.deadLetter(ctx, m, meta, msg.Env, events.FailedMaxDeliveries, herr, log)
 		return "dead_letter"
 	}
 	delay, asked := RetryDelay(herr)
-	if asked {
-		// Waiting out a rate limit is not the message's fault: allow many more
-		// attempts before giving up.
-		limit *= 10
-	} else {
+	if !asked {
 		delay = r.opts.Backoff(meta.NumDelivered)
-	}
-	if meta.NumDelivered >= limit {
-		log.Error("giving up after maximum deliveries", "error", herr)
-		r.deadLetter(ctx, m, meta, env, events.FailedMaxDeliveries, herr, log)
-		return "dead_letter"
 	}
 	log.Warn("handler failed; will retry", "error", herr, "retry_in", delay.String())
 	if err := m.NakWithDelay(delay); err != nil {

@@ -49,3 +49,27 @@ func TestBackoff(t *testing.T) {
 		t.Errorf("Backoff(1000) = %v, want the 5m cap", got)
 	}
 }
+
+func TestMessageFinal(t *testing.T) {
+	plain := errors.New("502 Bad Gateway")
+	limited := RetryAfter(errors.New("secondary rate limit"), time.Minute)
+	cases := []struct {
+		name     string
+		delivery uint64
+		err      error
+		want     bool
+	}{
+		{"acknowledged", 1, nil, true},
+		{"permanent on the first delivery", 1, Permanent(plain), true},
+		{"transient before the limit", 9, plain, false},
+		{"transient at the limit", 10, plain, true},
+		{"rate limited at the limit is retried", 10, limited, false},
+		{"rate limited at ten times the limit", 100, limited, true},
+	}
+	for _, c := range cases {
+		m := &Message{Delivery: c.delivery, MaxDeliver: 10}
+		if got := m.Final(c.err); got != c.want {
+			t.Errorf("%s: Final = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

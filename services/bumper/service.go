@@ -150,19 +150,13 @@ func (s *Service) handle(ctx context.Context, m *bus.Message) error {
 // runtime dead-letters it too.
 func (s *Service) failed(ctx context.Context, m *bus.Message, r *events.BumpRequested, res *bump.Result, stepName string, err error) error {
 	permanent := bump.IsPermanent(err)
-	// As in the bus runtime, waiting out a rate limit may take ten times as
-	// many deliveries.
-	limit := uint64(s.cfg.MaxDeliver)
-	delay, rateLimited := bump.RetryDelay(err)
-	if rateLimited {
-		limit *= 10
+	retry := fmt.Errorf("%s: %w", stepName, err)
+	if delay, rateLimited := bump.RetryDelay(err); rateLimited {
+		retry = bus.RetryAfter(retry, delay)
 	}
-	if !permanent && m.Delivery < limit {
+	if !permanent && !m.Final(retry) {
 		m.Log.Warn("bump failed; it will be retried", "step", stepName, "error", err, "delivery", m.Delivery)
-		if rateLimited {
-			return bus.RetryAfter(fmt.Errorf("%s: %w", stepName, err), delay)
-		}
-		return fmt.Errorf("%s: %w", stepName, err)
+		return retry
 	}
 	ev := &events.BumpFailed{
 		TargetRepo: r.TargetRepo, TargetFile: r.TargetFile, TriggeringRepo: r.TriggeringRepo, TriggeringSHA: r.TriggeringSHA,

@@ -120,11 +120,7 @@ func (s *Service) ends(ctx context.Context, m *bus.Message, err error) bool {
 	case bus.IsPermanent(err):
 		return true
 	}
-	limit := uint64(s.cfg.MaxDeliver)
-	if _, asked := bus.RetryDelay(err); asked {
-		limit *= 10 // as pkg/bus allows more attempts when GitHub asks to wait
-	}
-	return m.Delivery >= limit
+	return m.Final(err)
 }
 
 func failureReason(ctx context.Context, err error) string {

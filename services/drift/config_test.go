@@ -75,7 +75,7 @@ func TestWhenAFailedCheckEndsTheRun(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := s.ends(tc.ctx, &bus.Message{Delivery: tc.delivery}, tc.err); got != tc.want {
+			if got := s.ends(tc.ctx, &bus.Message{Delivery: tc.delivery, MaxDeliver: 10}, tc.err); got != tc.want {
 				t.Fatalf("ends = %v, want %v", got, tc.want)
 			}
 		})

@@ -64,22 +64,10 @@ func (s *Service) handleDelivery(ctx context.Context, m *bus.Message) error {
 	default:
 		return nil
 	}
-	if err != nil && run.active && s.givingUp(m, err) {
+	if err != nil && run.active && m.Final(err) {
 		s.finalStatus(ctx, log, run, githubapi.StateError, "planning failed: "+err.Error())
 	}
 	return err
-}
-
-// givingUp reports whether the bus will not redeliver m after err.
-func (s *Service) givingUp(m *bus.Message, err error) bool {
-	if bus.IsPermanent(err) {
-		return true
-	}
-	limit := uint64(s.cfg.MaxDeliver)
-	if _, asked := bus.RetryDelay(err); asked {
-		limit *= 10
-	}
-	return m.Delivery >= limit
 }
 
 // finalStatus sets the final state of run on a context of its own.

@@ -108,7 +108,7 @@ func (s *Service) handlePlanned(ctx context.Context, m *bus.Message) error {
 
 	res, err := s.promote(ctx, j)
 	if err != nil {
-		if !s.givingUp(m, err) {
+		if !m.Final(err) {
 			return err
 		}
 		if res == nil {
@@ -143,18 +143,6 @@ func (s *Service) lockKey(j *job) string {
 		return hashKey("branch", j.repo.String(), j.ev.Branch)
 	}
 	return hashKey("group", j.repo.String(), j.ev.Group.Key)
-}
-
-// givingUp reports whether the bus will not redeliver m after err.
-func (s *Service) givingUp(m *bus.Message, err error) bool {
-	if bus.IsPermanent(err) {
-		return true
-	}
-	limit := uint64(s.cfg.MaxDeliver)
-	if _, asked := bus.RetryDelay(err); asked {
-		limit *= 10
-	}
-	return m.Delivery >= limit
 }
 
 func (s *Service) promote(ctx context.Context, j *job) (*result, error) {
