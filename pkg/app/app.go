@@ -40,6 +40,11 @@ type RouteMounter interface {
 type Builder struct {
 	Name string
 	New  func(ctx context.Context, env *Env) (Service, error)
+	// Check, if set, validates the service's settings (its environment)
+	// without connecting to anything. Run calls every Check before it
+	// starts NATS, so a misconfigured process reports every problem at
+	// once and leaves nothing behind (no data directory).
+	Check func() error
 }
 
 // Env is what the process shares with its services.
@@ -49,15 +54,69 @@ type Env struct {
 	Log        *slog.Logger
 	Registry   *prometheus.Registry
 	BusMetrics *bus.Metrics
+	// Health is what the readiness endpoint reports besides NATS and the
+	// streams (a lost consumer).
+	Health *bus.Health
 
-	ghOnce sync.Once
-	gh     *githubapi.Factory
-	ghErr  error
+	ghOnce   sync.Once
+	gh       *githubapi.Factory
+	ghBudget *githubapi.SharedBudget
+	ghErr    error
+
+	dial    func(name string) (*bus.Conn, error)
+	connsMu sync.Mutex
+	conns   []*bus.Conn
+}
+
+// Connect returns a NATS connection of the caller's own, with the process's
+// settings, closed when the process stops. Conn carries every consumer's
+// pulls, deliveries and acknowledgements; a service that answers requests
+// while they flow (ingress) publishes on its own connection, so its calls
+// never wait for that traffic (the client writes a connection's buffer
+// under one lock, and the server reads one connection's messages in order).
+// An Env without a way to dial (one built by hand in a test) returns Conn.
+func (e *Env) Connect(name string) (*bus.Conn, error) {
+	if e.dial == nil {
+		return e.Conn, nil
+	}
+	c, err := e.dial(name)
+	if err != nil {
+		return nil, err
+	}
+	c.Metrics = e.BusMetrics
+	e.connsMu.Lock()
+	e.conns = append(e.conns, c)
+	e.connsMu.Unlock()
+	return c, nil
+}
+
+// connected reports whether Conn and every connection Connect opened are
+// connected.
+func (e *Env) connected() bool {
+	e.connsMu.Lock()
+	defer e.connsMu.Unlock()
+	for _, c := range e.conns {
+		if !c.NC.IsConnected() {
+			return false
+		}
+	}
+	return e.Conn.NC.IsConnected()
+}
+
+// closeConns drains the connections Connect opened.
+func (e *Env) closeConns() {
+	e.connsMu.Lock()
+	defer e.connsMu.Unlock()
+	for _, c := range e.conns {
+		c.Close()
+	}
+	e.conns = nil
 }
 
 // GitHub returns the process's GitHub client factory, built from the
 // environment on first use so services that never call GitHub need no
-// credentials.
+// credentials. Its write budget is kept in JetStream
+// (events.BucketGitHubBudget), shared by every replica of every service.
 func (e *Env) GitHub() (*githubapi.Factory, error) {
 	e.ghOnce.Do(func() {
 		cfg, err := githubapi.LoadConfig()
@@ -65,9 +124,32 @@ func (e *Env) GitHub() (*githubapi.Factory, error) {
 			e.ghErr = err
 			return
 		}
-		e.gh, e.ghErr = githubapi.NewFactory(cfg, githubapi.Options{Registerer: e.Registry})
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		kv, err := bus.EnsureKV(ctx, e.Conn, events.BucketGitHubBudget, events.GitHubBudgetTTL)
+		if err != nil {
+			e.ghErr = err
+			return
+		}
+		// Its reads and writes wait out a NATS node's loss (bus.Call)
+		// instead of failing the handler that writes to GitHub.
+		e.ghBudget, err = githubapi.NewSharedBudget(bus.CallKV{KeyValue: kv, Timeout: e.Config.NATSTimeout}, githubapi.BudgetOptions{
+			Rate: float64(cfg.WriteRate), Burst: int(cfg.WriteBurst), CallTimeout: e.Config.NATSTimeout, Log: e.Log,
+		})
+		if err != nil {
+			e.ghErr = err
+			return
+		}
+		e.gh, e.ghErr = githubapi.NewFactory(cfg, githubapi.Options{Registerer: e.Registry, Budget: e.ghBudget})
 	})
 	return e.gh, e.ghErr
+}
+
+// closeGitHub stops what GitHub started (the budget's watch).
+func (e *Env) closeGitHub() {
+	if e.ghBudget != nil {
+		e.ghBudget.Close()
+	}
 }
 
 // ConsumerOptions returns consumer options with the process defaults filled in.
@@ -76,14 +158,16 @@ func (e *Env) ConsumerOptions(service string, spec events.ConsumerSpec) bus.Cons
 		Spec:         spec,
 		Service:      service,
 		EventTimeout: e.Config.EventTimeout,
+		CallTimeout:  e.Config.NATSTimeout,
 		DrainTimeout: e.Config.ShutdownTimeout,
 		Log:          e.Log, // the runtime adds service and consumer
 		Metrics:      e.BusMetrics,
+		Health:       e.Health,
 	}
 }
 
 // Publisher returns a publisher on the process connection.
-func (e *Env) Publisher() bus.Publisher { return bus.Publisher{JS: e.Conn.JS} }
+func (e *Env) Publisher() bus.Publisher { return e.Conn.Publisher() }
 
 // RunOptions tunes Run.
 type RunOptions struct {
@@ -103,7 +187,7 @@ type RunOptions struct {
 func Main(opts RunOptions, builders ...Builder) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	cfg, err := LoadConfig()
+	cfg, err := LoadAndCheck(builders...)
 	if err == nil {
 		err = Run(ctx, cfg, opts, builders...)
 	}
@@ -133,6 +217,9 @@ func Run(ctx context.Context, cfg Config, opts RunOptions, builders ...Builder) 
 	}
 	defer func() { _ = shutdownTracing(context.Background()) }()
 
+	if err := CheckSettings(builders...); err != nil {
+		return err
+	}
 	natsURL := cfg.NATSURL
 	var embedded *server.Server
 	if natsURL == "" {
@@ -146,24 +233,35 @@ func Run(ctx context.Context, cfg Config, opts RunOptions, builders ...Builder) 
 		natsURL = embedded.ClientURL()
 		log.Info("embedded NATS started", "url", natsURL, "data_dir", cfg.DataDir)
 	}
-	conn, err := bus.Connect(bus.ConnOptions{URL: natsURL, Creds: cfg.NATSCreds, Name: "telefonistka-" + serviceName(builders), Log: log})
+	dial := func(name string) (*bus.Conn, error) {
+		return bus.Connect(bus.ConnOptions{URL: natsURL, Creds: cfg.NATSCreds, Name: name, Log: log,
+			CallTimeout: cfg.NATSTimeout, Replicas: cfg.StreamReplicas})
+	}
+	conn, err := dial("telefonistka-" + serviceName(builders))
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	streams := events.Streams(cfg.DuplicateWindow)
+	ctx, stopWatching := cancelOnClosed(ctx, conn.NC)
+	defer stopWatching()
+	reg := obs.NewRegistry()
+	env := &Env{Config: cfg, Conn: conn, Log: log, Registry: reg, BusMetrics: bus.NewMetrics(reg), Health: &bus.Health{}, dial: dial}
+	conn.Metrics = env.BusMetrics
+	defer env.closeGitHub()
+	defer env.closeConns()
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = bus.EnsureStreams(setupCtx, conn.JS, streams)
+	streamErrs := bus.EnsureStreams(setupCtx, conn, events.Streams(cfg.DuplicateWindow))
 	cancel()
+	builders, streams, err := runnable(builders, streamErrs, log)
 	if err != nil {
 		return err
 	}
-
-	reg := obs.NewRegistry()
-	env := &Env{Config: cfg, Conn: conn, Log: log, Registry: reg, BusMetrics: bus.NewMetrics(reg)}
 	router := newRouter(reg, cfg.MetricsListenAddress == "", func(ctx context.Context) error {
-		if !conn.NC.IsConnected() {
+		if !env.connected() {
 			return errors.New("NATS is not connected")
+		}
+		if err := env.Health.Err(); err != nil {
+			return err
 		}
 		return bus.StreamsPresent(ctx, conn.JS, streams)
 	})
@@ -207,6 +305,9 @@ func Run(ctx context.Context, cfg Config, opts RunOptions, builders ...Builder) 
 	var runErr error
 	select {
 	case <-ctx.Done():
+		if runErr = connLost(ctx); runErr != nil {
+			log.Error("lost NATS for good; shutting down", "error", runErr)
+		}
 	case runErr = <-errs:
 		log.Error("service failed; shutting down", "error", runErr)
 	}
@@ -238,7 +339,7 @@ func startEmbedded(cfg Config) (*server.Server, error) {
 
 func listen(cfg Config, router http.Handler, reg *prometheus.Registry, notify func(string), log *slog.Logger) ([]*http.Server, error) {
 	addrs := []string{cfg.Listen()}
-	handlers := []http.Handler{router}
+	handlers := []http.Handler{traced(router)}
 	if cfg.MetricsListenAddress != "" {
 		addrs = append(addrs, cfg.MetricsListenAddress)
 		handlers = append(handlers, metricsOnly(reg))

@@ -38,6 +38,16 @@ type Config struct {
 	// DuplicateWindow is JetStream's duplicate window (tests shorten it).
 	DuplicateWindow time.Duration `envconfig:"TELEFONISTKA_DUPLICATE_WINDOW" default:"10m"`
 
+	// StreamReplicas is the replica count of every stream, KV bucket and the
+	// object store Telefonistka creates (3 on a 3-node JetStream cluster).
+	// What exists is never lowered.
+	StreamReplicas int `envconfig:"TELEFONISTKA_STREAM_REPLICAS" default:"1"`
+
+	// NATSTimeout bounds each call to NATS (publish, KV, object store,
+	// consumer information), so a NATS node that stops answering delays a
+	// handler by seconds, not by EVENT_TIMEOUT.
+	NATSTimeout time.Duration `envconfig:"TELEFONISTKA_NATS_TIMEOUT" default:"5s"`
+
 	// EventTimeout bounds the handling of one event.
 	EventTimeout time.Duration `envconfig:"EVENT_TIMEOUT" default:"5m"`
 	// ShutdownTimeout bounds the graceful shutdown.
@@ -72,6 +82,12 @@ func (c Config) Validate() error {
 	}
 	if c.EventTimeout <= 0 {
 		return fmt.Errorf("EVENT_TIMEOUT must be positive")
+	}
+	if c.StreamReplicas < 1 || c.StreamReplicas > 5 {
+		return fmt.Errorf("TELEFONISTKA_STREAM_REPLICAS must be between 1 and 5 (JetStream's limit), got %d", c.StreamReplicas)
+	}
+	if c.NATSTimeout <= 0 {
+		return fmt.Errorf("TELEFONISTKA_NATS_TIMEOUT must be positive")
 	}
 	return nil
 }

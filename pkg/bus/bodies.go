@@ -13,24 +13,13 @@ import (
 	"github.com/telefonistka/telefonistka/pkg/events"
 )
 
-// EnsureBodies creates or updates the object store bucket for large webhook
-// bodies; objects live as long as the deliveries referring to them.
-func EnsureBodies(ctx context.Context, js jetstream.JetStream) (jetstream.ObjectStore, error) {
-	obs, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket:      events.BucketBodies,
-		Description: "webhook bodies too large to travel inside a delivery event",
-		TTL:         events.DeliveriesTTL,
-		Storage:     jetstream.FileStorage,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating object store %s: %w", events.BucketBodies, err)
-	}
-	return obs, nil
-}
-
 // StoreBody puts body in the bodies bucket under name and returns the
-// reference a delivery event carries instead of the body.
+// reference a delivery event carries instead of the body. The write is
+// bounded by DefaultCallTimeout plus TransferTime of the body (or ctx's
+// sooner deadline).
 func StoreBody(ctx context.Context, store jetstream.ObjectStore, name string, body []byte) (*events.BodyRef, error) {
+	ctx, cancel := CallContext(ctx, DefaultCallTimeout+TransferTime(int64(len(body))))
+	defer cancel()
 	if _, err := store.PutBytes(ctx, name, body); err != nil {
 		return nil, fmt.Errorf("storing webhook body %s: %w", name, err)
 	}
@@ -39,8 +28,11 @@ func StoreBody(ctx context.Context, store jetstream.ObjectStore, name string, bo
 }
 
 // LoadBody reads a body stored by StoreBody and checks its digest. A body that
-// is gone (expired, deleted) is a permanent error.
+// is gone (expired, deleted) is a permanent error. The read is bounded by
+// DefaultCallTimeout plus TransferTime of the body (or ctx's sooner deadline).
 func LoadBody(ctx context.Context, js jetstream.JetStream, ref *events.BodyRef) ([]byte, error) {
+	ctx, cancel := CallContext(ctx, DefaultCallTimeout+TransferTime(ref.Size))
+	defer cancel()
 	store, err := js.ObjectStore(ctx, ref.Bucket)
 	if err != nil {
 		if errors.Is(err, jetstream.ErrBucketNotFound) {

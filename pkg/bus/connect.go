@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,8 +10,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/telefonistka/telefonistka/pkg/events"
 )
 
 // ConnOptions configures a client connection.
@@ -19,13 +18,41 @@ type ConnOptions struct {
 	Creds string // NATS credentials file, optional
 	Name  string // client name shown by the server
 	Log   *slog.Logger
+	// CallTimeout bounds each NATS call made through the connection's
+	// publisher and stores (default DefaultCallTimeout).
+	CallTimeout time.Duration
+	// Replicas of the streams, KV buckets and object store created through
+	// the connection (default 1).
+	Replicas int
+	// PingInterval is how often the client checks that its server still
+	// answers (default DefaultPingInterval); two unanswered pings end the
+	// connection and the client moves to another server.
+	PingInterval time.Duration
 }
+
+// DefaultPingInterval: a server that vanishes without closing its
+// connections (a host lost, a network partition) is left after 10 to 15 s
+// instead of the NATS client's 4 to 6 minutes (a ping every 2 minutes).
+const DefaultPingInterval = 5 * time.Second
 
 // Conn is a NATS connection with its JetStream context.
 type Conn struct {
 	NC *nats.Conn
 	JS jetstream.JetStream
+	// CallTimeout bounds each NATS call (see DefaultCallTimeout).
+	CallTimeout time.Duration
+	// Replicas of what is created in JetStream (see EnsureStream).
+	Replicas int
+	// Log and Metrics receive what provisioning keeps or changes; Metrics
+	// may be nil.
+	Log     *slog.Logger
+	Metrics *Metrics
 }
+
+func (c *Conn) replicas() int { return max(c.Replicas, 1) }
+
+// Publisher returns a publisher on the connection.
+func (c *Conn) Publisher() Publisher { return Publisher{JS: c.JS, Timeout: c.CallTimeout} }
 
 // Connect dials NATS and keeps reconnecting for ever, so a NATS restart is
 // survived. The first dial must succeed.
@@ -38,6 +65,8 @@ func Connect(o ConnOptions) (*Conn, error) {
 		nats.Name(o.Name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
+		nats.PingInterval(cmp.Or(o.PingInterval, DefaultPingInterval)),
+		nats.MaxPingsOutstanding(2),
 		nats.RetryOnFailedConnect(false),
 		// Fail publishes at once while disconnected instead of buffering them:
 		// ingress must answer 503 quickly, and consumers retry by redelivery.
@@ -63,7 +92,7 @@ func Connect(o ConnOptions) (*Conn, error) {
 		nc.Close()
 		return nil, fmt.Errorf("opening JetStream: %w", err)
 	}
-	return &Conn{NC: nc, JS: js}, nil
+	return &Conn{NC: nc, JS: js, CallTimeout: o.CallTimeout, Replicas: o.Replicas, Log: log}, nil
 }
 
 // Close drains the connection.
@@ -73,55 +102,29 @@ func (c *Conn) Close() {
 	}
 }
 
-// EnsureStreams creates or updates every stream in specs; running it again is
-// a no-op, so every service calls it at start.
-func EnsureStreams(ctx context.Context, js jetstream.JetStream, specs []events.StreamSpec) error {
-	for _, s := range specs {
-		_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-			Name:        s.Name,
-			Description: s.Description,
-			Subjects:    s.Subjects,
-			Storage:     jetstream.FileStorage,
-			Retention:   jetstream.LimitsPolicy,
-			MaxAge:      s.MaxAge,
-			Duplicates:  s.Duplicates,
-		})
-		if err != nil {
-			return fmt.Errorf("creating stream %s: %w", s.Name, err)
-		}
-	}
-	return nil
-}
-
 // StreamsPresent reports whether every stream in specs exists; it is the
 // readiness check of a service.
-func StreamsPresent(ctx context.Context, js jetstream.JetStream, specs []events.StreamSpec) error {
-	for _, s := range specs {
-		if _, err := js.Stream(ctx, s.Name); err != nil {
-			return fmt.Errorf("stream %s: %w", s.Name, err)
+func StreamsPresent(ctx context.Context, js jetstream.JetStream, names []string) error {
+	for _, name := range names {
+		if _, err := js.Stream(ctx, name); err != nil {
+			return fmt.Errorf("stream %s: %w", name, err)
 		}
 	}
 	return nil
-}
-
-// EnsureKV creates or updates a key-value bucket whose entries expire after ttl.
-func EnsureKV(ctx context.Context, js jetstream.JetStream, bucket string, ttl time.Duration) (jetstream.KeyValue, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:  bucket,
-		TTL:     ttl,
-		Storage: jetstream.FileStorage,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating KV bucket %s: %w", bucket, err)
-	}
-	return kv, nil
 }
 
 // IsUnavailable reports whether err means JetStream could not be reached (as
 // opposed to a request it refused).
 func IsUnavailable(err error) bool {
+	// 503 "JetStream system temporarily unavailable" (10008): the cluster
+	// is electing its metadata leader, as after a node loss.
+	var api *jetstream.APIError
+	if errors.As(err, &api) && (api.Code == 503 || api.ErrorCode == errSystemUnavailable) {
+		return true
+	}
 	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
 		errors.Is(err, nats.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrDisconnected) ||
-		errors.Is(err, nats.ErrConnectionReconnecting) || errors.Is(err, jetstream.ErrJetStreamNotEnabled)
+		errors.Is(err, nats.ErrConnectionReconnecting) || errors.Is(err, jetstream.ErrJetStreamNotEnabled) ||
+		errors.Is(err, nats.ErrReconnectBufExceeded)
 }

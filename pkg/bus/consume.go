@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -59,39 +57,84 @@ type ConsumerOptions struct {
 	// Service is the emitting service of dead-letter events.
 	Service string
 	// Concurrency is how many messages are handled at once (default 4).
-	// Messages of one repository and PR always go to the same worker, so
-	// they are handled in delivery order (unless Unordered is set).
+	// Messages with the same ordering key (events.OrderingKey) are handled
+	// one at a time in stream order; a message that runs long holds up only
+	// the messages of its key, never those of other keys.
 	Concurrency int
-	// Unordered lets any free worker take the next message. Use it for
-	// independent messages (one webhook forward each) where one slow
-	// message must not hold up others of the same repository.
+	// Unordered gives every message its own key. Use it for independent
+	// messages (one webhook forward each).
 	Unordered bool
+	// MaxHeld bounds the messages held at once: running, and waiting behind
+	// a running message of their key (default 16 per worker). Every held
+	// message is reported in progress to JetStream, so waiting never makes
+	// it redelivered or spends its delivery budget.
+	MaxHeld int
 	// EventTimeout bounds one handler call (default 5m).
 	EventTimeout time.Duration
+	// CallTimeout bounds each NATS call of the runtime: acknowledgements,
+	// dead letters, consumer information (default DefaultCallTimeout).
+	CallTimeout time.Duration
 	// DrainTimeout is how long in-flight handlers may finish after shutdown
 	// starts before their context is cancelled (default 25s).
 	DrainTimeout time.Duration
-	Log          *slog.Logger
-	Metrics      *Metrics
+	// RecoverFor is how long the runtime tries to re-create a consumer that
+	// was deleted before Consume returns an error (default 1m). Meanwhile
+	// Health reports the consumer lost.
+	RecoverFor time.Duration
+	// LagInterval is how often the consumer's lag is read for the metrics
+	// (default 15s).
+	LagInterval time.Duration
+	Log         *slog.Logger
+	Metrics     *Metrics
+	Health      *Health
 	// Backoff gives the redelivery delay after the n-th failed delivery
 	// (default Backoff).
 	Backoff func(n uint64) time.Duration
 }
 
+// ConsumerDefaults gives the options of a service's consumer with the
+// process defaults (app.Env.ConsumerOptions is one).
+type ConsumerDefaults func(service string, spec events.ConsumerSpec) ConsumerOptions
+
+// Or returns d, or, when d is nil (a service built without pkg/app, as in
+// tests), defaults with only the spec, the service and log.
+func (d ConsumerDefaults) Or(log *slog.Logger) ConsumerDefaults {
+	if d != nil {
+		return d
+	}
+	return func(service string, spec events.ConsumerSpec) ConsumerOptions {
+		return ConsumerOptions{Spec: spec, Service: service, Log: log}
+	}
+}
+
 const (
 	defaultMaxDeliver = 10
 	defaultAckWait    = 30 * time.Second
+	// fetchWait is how long one pull request waits for messages.
+	fetchWait = 5 * time.Second
 )
 
 func (o *ConsumerOptions) defaults() {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
 	}
+	if o.MaxHeld < o.Concurrency {
+		o.MaxHeld = 16 * o.Concurrency
+	}
 	if o.EventTimeout <= 0 {
 		o.EventTimeout = 5 * time.Minute
 	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = DefaultCallTimeout
+	}
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 25 * time.Second
+	}
+	if o.RecoverFor <= 0 {
+		o.RecoverFor = time.Minute
+	}
+	if o.LagInterval <= 0 {
+		o.LagInterval = 15 * time.Second
 	}
 	if o.Spec.MaxDeliver <= 0 {
 		o.Spec.MaxDeliver = defaultMaxDeliver
@@ -110,122 +153,32 @@ func (o *ConsumerOptions) defaults() {
 	}
 }
 
-// EnsureConsumer creates or updates the durable consumer of spec. The
-// delivery limit is enforced by the runtime (so a dead-letter event can be
-// written), not by the server.
-func EnsureConsumer(ctx context.Context, js jetstream.JetStream, spec events.ConsumerSpec, concurrency int) (jetstream.Consumer, error) {
-	ackWait := spec.AckWait
-	if ackWait <= 0 {
-		ackWait = defaultAckWait
-	}
-	if concurrency <= 0 {
-		concurrency = 4
-	}
-	cons, err := js.CreateOrUpdateConsumer(ctx, spec.Stream, jetstream.ConsumerConfig{
-		Durable:        spec.Durable,
-		Description:    "telefonistka " + spec.Durable,
-		FilterSubjects: spec.FilterSubjects,
-		AckPolicy:      jetstream.AckExplicitPolicy,
-		AckWait:        ackWait,
-		MaxDeliver:     -1,
-		MaxAckPending:  concurrency * 64,
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("creating consumer %s on %s: %w", spec.Durable, spec.Stream, err)
-	}
-	return cons, nil
-}
-
-// Consume runs the durable consumer described by opts until ctx is done, then
-// stops fetching, lets in-flight handlers finish (up to DrainTimeout) and
-// returns. The consumer is created or updated first.
+// Consume runs the durable consumer described by opts until ctx is done,
+// then stops fetching, gives the messages that have not started back to
+// JetStream, lets in-flight handlers finish (up to DrainTimeout) and returns
+// nil. The consumer is created or updated first. If the consumer is deleted
+// while it runs, it is re-created from its last acknowledged stream
+// sequence; if that fails for RecoverFor, Consume returns an error (the
+// service stops and the process exits non-zero).
 func Consume(ctx context.Context, conn *Conn, opts ConsumerOptions, h Handler) error {
 	opts.defaults()
-	cons, err := EnsureConsumer(ctx, conn.JS, opts.Spec, opts.Concurrency)
+	var cons jetstream.Consumer
+	err := Call(ctx, opts.CallTimeout, func(ctx context.Context) error {
+		var err error
+		cons, err = EnsureConsumer(ctx, conn.JS, opts.Spec, opts.Concurrency)
+		return err
+	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // shut down before it started
+		}
 		return err
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(opts.Concurrency))
-	if err != nil {
-		return fmt.Errorf("pulling from consumer %s: %w", opts.Spec.Durable, err)
-	}
-	r := &runner{opts: opts, handler: h, pub: Publisher{JS: conn.JS}, js: conn.JS}
-
-	// Handlers run on a context that outlives ctx by DrainTimeout, so a
-	// shutdown lets them finish and ack instead of cutting them off.
-	handlerCtx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelHandlers()
-
-	// Ordered: one queue per worker, chosen by partition. Unordered: one
-	// queue shared by every worker.
-	queues := make([]chan jetstream.Msg, opts.Concurrency)
-	if opts.Unordered {
-		queues = queues[:1]
-	}
-	var wg sync.WaitGroup
-	for i := 0; i < opts.Concurrency; i++ {
-		if i < len(queues) {
-			queues[i] = make(chan jetstream.Msg, 1)
-		}
-		q := queues[i%len(queues)]
-		wg.Add(1)
-		go func(q chan jetstream.Msg) {
-			defer wg.Done()
-			for m := range q {
-				r.handle(handlerCtx, m)
-			}
-		}(q)
-	}
-
-	stopped := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			it.Drain()
-		case <-stopped:
-		}
-	}()
-	for {
-		m, err := it.Next()
-		if err != nil {
-			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-				break
-			}
-			opts.Log.Warn("fetching message", "consumer", opts.Spec.Durable, "error", err)
-			continue
-		}
-		queues[partition(m, len(queues))] <- m
-	}
-	close(stopped)
-	for _, q := range queues {
-		close(q)
-	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(opts.DrainTimeout):
-		opts.Log.Warn("drain timeout: cancelling in-flight handlers", "consumer", opts.Spec.Durable)
-		cancelHandlers()
-		<-done
-	}
-	return nil
-}
-
-// partition picks the worker for m: the same repository and PR always map to
-// the same worker.
-func partition(m jetstream.Msg, n int) int {
-	if n == 1 {
-		return 0
-	}
-	key := m.Subject()
-	if env, err := events.Decode(m.Data()); err == nil && env.Repo != nil {
-		key = fmt.Sprintf("%s#%d", env.Repo, env.PR)
-	}
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(key))
-	return int(h.Sum32() % uint32(n))
+	r := &runner{opts: opts, handler: h, pub: Publisher{JS: conn.JS, Timeout: opts.CallTimeout}, js: conn.JS,
+		hold: newHolding(opts.MaxHeld)}
+	r.setConsumer(cons)
+	r.noteInfo(cons.CachedInfo())
+	return r.run(ctx)
 }
 
 type runner struct {
@@ -233,25 +186,186 @@ type runner struct {
 	handler Handler
 	pub     Publisher
 	js      jetstream.JetStream
+	hold    *holding
+
+	mu       sync.Mutex
+	cons     jetstream.Consumer
+	ackFloor uint64 // the last stream sequence known acknowledged
 }
 
-var tracer = otel.Tracer("github.com/telefonistka/telefonistka/pkg/bus")
+func (r *runner) consumer() jetstream.Consumer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cons
+}
 
-func (r *runner) handle(base context.Context, m jetstream.Msg) {
-	start := time.Now()
+func (r *runner) setConsumer(c jetstream.Consumer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cons = c
+}
+
+// noteInfo remembers the acknowledged floor of the consumer.
+func (r *runner) noteInfo(info *jetstream.ConsumerInfo) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if info != nil && info.AckFloor.Stream > r.ackFloor {
+		r.ackFloor = info.AckFloor.Stream
+	}
+}
+
+func (r *runner) run(ctx context.Context) error {
+	// Handlers run on a context that outlives ctx by DrainTimeout, so a
+	// shutdown lets them finish and ack instead of cutting them off.
+	handlerCtx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHandlers()
+	var workers sync.WaitGroup
+	for i := 0; i < r.opts.Concurrency; i++ {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for h := range r.hold.ready {
+				if r.hold.isDraining() {
+					r.giveBack(h)
+				} else {
+					r.handle(handlerCtx, h)
+				}
+				r.hold.done(h)
+			}
+		}()
+	}
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	go r.reportProgress(bgCtx)
+	go r.watchLag(bgCtx)
+
+	err := r.fetch(ctx)
+	for _, h := range r.hold.drain() {
+		r.giveBack(h)
+	}
+	done := make(chan struct{})
+	go func() { workers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(r.opts.DrainTimeout):
+		r.opts.Log.Warn("drain timeout: cancelling in-flight handlers", "consumer", r.opts.Spec.Durable)
+		cancelHandlers()
+		<-done
+	}
+	return err
+}
+
+// fetch pulls as many messages as may be held until ctx is done.
+func (r *runner) fetch(ctx context.Context) error {
+	pause := 250 * time.Millisecond
+	for ctx.Err() == nil {
+		n := r.hold.free()
+		if n <= 0 {
+			select {
+			case <-ctx.Done():
+			case <-r.hold.freed:
+			}
+			continue
+		}
+		fctx, cancel := context.WithTimeout(ctx, fetchWait)
+		batch, err := r.consumer().Fetch(n, jetstream.FetchContext(fctx))
+		if err == nil {
+			for m := range batch.Messages() {
+				r.accept(m)
+			}
+			err = batch.Error()
+		}
+		cancel()
+		if err == nil || ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+			pause = 250 * time.Millisecond
+			continue
+		}
+		if consumerMayBeGone(err) {
+			if rerr := r.recover(ctx); rerr != nil {
+				return rerr
+			}
+			continue
+		}
+		r.opts.Log.Warn("fetching messages", "consumer", r.opts.Spec.Durable, "error", err, "retry_in", pause.String())
+		sleep(ctx, pause)
+		pause = min(2*pause, 5*time.Second)
+	}
+	return nil
+}
+
+// accept holds a fetched message and queues it behind its key.
+func (r *runner) accept(m jetstream.Msg) {
 	meta, err := m.Metadata()
 	if err != nil {
 		r.opts.Log.Error("message without metadata", "subject", m.Subject(), "error", err)
 		_ = m.Term()
 		return
 	}
+	h := &held{seq: meta.Sequence.Stream, msg: m, meta: meta}
+	h.env, h.bad = events.Decode(m.Data())
+	switch {
+	case r.opts.Unordered || h.env == nil:
+		h.key = fmt.Sprintf("seq:%d", h.seq)
+	default:
+		h.key = events.OrderingKey(h.env)
+		if h.key == "" {
+			h.key = m.Subject()
+		}
+	}
+	if !r.hold.add(h) {
+		r.opts.Log.Warn("message redelivered while held; handling it once", "consumer", r.opts.Spec.Durable,
+			"stream_seq", h.seq, "delivery", meta.NumDelivered)
+	}
+}
+
+// giveBack returns a message that has not started to JetStream for another
+// process to take now.
+func (r *runner) giveBack(h *held) {
+	m, _ := h.current()
+	if err := m.Nak(); err != nil {
+		r.opts.Log.Warn("giving a message back", "consumer", r.opts.Spec.Durable, "stream_seq", h.seq, "error", err)
+	}
+}
+
+// reportProgress tells JetStream every third of AckWait that each held
+// message is in progress, running or waiting.
+func (r *runner) reportProgress(ctx context.Context) {
+	t := time.NewTicker(r.opts.Spec.AckWait / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		held := r.hold.all()
+		for _, h := range held {
+			m, _ := h.current()
+			_ = m.InProgress()
+		}
+		r.opts.Metrics.setHeld(r.opts.Spec.Durable, len(held))
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+var tracer = otel.Tracer("github.com/telefonistka/telefonistka/pkg/bus")
+
+func (r *runner) handle(base context.Context, h *held) {
+	start := time.Now()
+	m, meta := h.current()
 	log := r.opts.Log.With("service", r.opts.Service, "consumer", r.opts.Spec.Durable,
 		"subject", m.Subject(), "stream_seq", meta.Sequence.Stream, "delivery", meta.NumDelivered)
 
-	env, decodeErr := events.Decode(m.Data())
-	if decodeErr != nil {
-		log.Error("undecodable message", "error", decodeErr)
-		r.deadLetter(base, m, meta, nil, events.FailedPermanent, decodeErr, log)
+	env := h.env
+	if env == nil {
+		log.Error("undecodable message", "error", h.bad)
+		r.deadLetter(base, h, nil, events.FailedPermanent, h.bad, log)
 		r.opts.Metrics.observe(r.opts.Spec.Durable, "dead_letter", time.Since(start))
 		return
 	}
@@ -268,122 +382,24 @@ func (r *runner) handle(base context.Context, m jetstream.Msg) {
 		trace.WithAttributes(attribute.String("messaging.destination.name", m.Subject()),
 			attribute.String("telefonistka.correlation_id", env.CorrelationID)))
 	defer span.End()
+	if sc := span.SpanContext(); sc.HasTraceID() {
+		log = log.With("trace_id", sc.TraceID().String())
+	}
 	ctx = obs.WithLogger(ctx, log)
 	ctx, cancel := context.WithTimeout(ctx, r.opts.EventTimeout)
 	defer cancel()
 
 	msg := &Message{Env: env, Subject: m.Subject(), Delivery: meta.NumDelivered, StreamSeq: meta.Sequence.Stream,
 		MaxDeliver: uint64(r.opts.Spec.MaxDeliver), Log: log}
-	stopBeat := r.heartbeat(m)
 	herr := hydrate(ctx, r.js, env)
 	if herr == nil {
 		herr = r.call(ctx, msg)
 	}
-	stopBeat()
 
-	outcome := r.settle(base, m, meta, msg, herr, log)
+	outcome := r.settle(base, h, msg, herr, log)
 	if herr != nil {
 		span.RecordError(herr)
 		span.SetStatus(codes.Error, herr.Error())
 	}
 	r.opts.Metrics.observe(r.opts.Spec.Durable, outcome, time.Since(start))
-}
-
-// call runs the handler, turning a panic into a retryable error.
-func (r *runner) call(ctx context.Context, msg *Message) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			msg.Log.Error("handler panicked", "panic", p, "stack", string(debug.Stack()))
-			err = fmt.Errorf("handler panicked: %v", p)
-		}
-	}()
-	return r.handler(ctx, msg)
-}
-
-// heartbeat tells JetStream the message is in progress every third of
-// AckWait until the returned function is called.
-func (r *runner) heartbeat(m jetstream.Msg) func() {
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(r.opts.Spec.AckWait / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				_ = m.InProgress()
-			}
-		}
-	}()
-	return func() { close(stop); <-done }
-}
-
-// settle acknowledges, redelivers or dead-letters m according to herr, and
-// returns the outcome for metrics.
-func (r *runner) settle(ctx context.Context, m jetstream.Msg, meta *jetstream.MsgMetadata, msg *Message, herr error, log *slog.Logger) string {
-	if herr == nil {
-		if err := m.DoubleAck(ctx); err != nil {
-			log.Warn("acknowledging message", "error", err)
-		}
-		return "ack"
-	}
-	if IsPermanent(herr) {
-		log.Error("handler failed permanently", "error", herr)
-		r.deadLetter(ctx, m, meta, msg.Env, events.FailedPermanent, herr, log)
-		return "dead_letter"
-	}
-	if msg.Final(herr) {
-		log.Error("giving up after maximum deliveries", "error", herr)
-		r.deadLetter(ctx, m, meta, msg.Env, events.FailedMaxDeliveries, herr, log)
-		return "dead_letter"
-	}
-	delay, asked := RetryDelay(herr)
-	if !asked {
-		delay = r.opts.Backoff(meta.NumDelivered)
-	}
-	log.Warn("handler failed; will retry", "error", herr, "retry_in", delay.String())
-	if err := m.NakWithDelay(delay); err != nil {
-		log.Warn("requesting redelivery", "error", err)
-	}
-	return "retry"
-}
-
-// deadLetter records m on the consumer's dead-letter subject and terminates
-// it. If the record cannot be written, the message is redelivered instead, so
-// nothing is dropped silently.
-func (r *runner) deadLetter(ctx context.Context, m jetstream.Msg, meta *jetstream.MsgMetadata, env *events.Envelope, reason string, cause error, log *slog.Logger) {
-	rec := &events.ConsumerFailed{
-		Consumer:       r.opts.Spec.Durable,
-		Stream:         meta.Stream,
-		StreamSequence: meta.Sequence.Stream,
-		Subject:        m.Subject(),
-		Deliveries:     meta.NumDelivered,
-		Reason:         reason,
-		Error:          cause.Error(),
-	}
-	fm := events.Meta{
-		ID:     events.DeriveID("deadletter", r.opts.Spec.Durable, meta.Stream, fmt.Sprint(meta.Sequence.Stream)),
-		Source: r.opts.Service,
-	}
-	if env != nil {
-		rec.OriginalID, rec.OriginalType = env.ID, env.Type
-		fm.CorrelationID, fm.CausationID, fm.Repo, fm.PR = env.CorrelationID, env.ID, env.Repo, env.PR
-	}
-	out, err := events.New(fm, rec)
-	if err == nil {
-		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, err = r.pub.PublishOn(pctx, events.DeadLetterSubject(r.opts.Spec.Durable, fm.Repo), out)
-		cancel()
-	}
-	if err != nil {
-		log.Error("writing dead-letter record; will redeliver", "error", err)
-		_ = m.NakWithDelay(r.opts.Backoff(meta.NumDelivered))
-		return
-	}
-	if err := m.TermWithReason(reason); err != nil {
-		log.Warn("terminating message", "error", err)
-	}
 }

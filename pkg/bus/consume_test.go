@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/bus/bustest"
@@ -104,11 +105,25 @@ func TestAckOnSuccess(t *testing.T) {
 		t.Fatal("handler not called")
 	}
 	waitPending(t, c, "ok", 0)
-	select {
-	case m := <-got:
-		t.Fatalf("acked message redelivered: %+v", m)
-	case <-time.After(1500 * time.Millisecond):
+	// The server confirmed the acknowledgement (the floor moved past the
+	// message), so it is never delivered again.
+	info := consumerInfo(t, c, "ok")
+	if info.AckFloor.Stream != info.Delivered.Stream || info.NumRedelivered != 0 {
+		t.Fatalf("after the ack: floor %d, delivered %d, redelivered %d", info.AckFloor.Stream, info.Delivered.Stream, info.NumRedelivered)
 	}
+}
+
+func consumerInfo(t *testing.T, c *bus.Conn, consumer string) *jetstream.ConsumerInfo {
+	t.Helper()
+	cons, err := c.JS.Consumer(context.Background(), events.StreamGitHub, consumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := cons.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
 }
 
 func TestFailingConsumerEndsOnDeadLetter(t *testing.T) {
@@ -131,7 +146,9 @@ func TestFailingConsumerEndsOnDeadLetter(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("no dead letter")
 	}
-	time.Sleep(1500 * time.Millisecond) // longer than AckWait: a terminated message stays gone
+	// Terminated: nothing is pending or awaiting acknowledgement, so it is
+	// never delivered again.
+	waitPending(t, c, "flaky", 0)
 	if n := calls.Load(); n != 3 {
 		t.Fatalf("handler called %d times, want 3 (MaxDeliver)", n)
 	}
@@ -215,7 +232,10 @@ func TestLongHandlerIsKeptInProgress(t *testing.T) {
 		})
 	publishDelivery(t, c, "d-5", 5)
 	<-finished
-	time.Sleep(1500 * time.Millisecond)
+	waitPending(t, c, "slow", 0)
+	if info := consumerInfo(t, c, "slow"); info.NumRedelivered != 0 || info.Delivered.Consumer != 1 {
+		t.Fatalf("delivered %d times (%d redelivered), want once", info.Delivered.Consumer, info.NumRedelivered)
+	}
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("handler called %d times, want 1", n)
 	}
@@ -357,4 +377,16 @@ func TestUnorderedDoesNotQueueBehindASlowMessage(t *testing.T) {
 	}
 	close(release)
 	waitPending(t, c, "unordered", 0)
+}
+
+// A service stopped while its consumer is still being created has shut
+// down, not failed: Consume returns nil.
+func TestStopBeforeTheConsumerExistsIsNotAFailure(t *testing.T) {
+	c := bustest.Start(t).Connect()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := bus.Consume(ctx, c, bus.ConsumerOptions{Spec: spec("stopped-early"), Service: "test"},
+		func(context.Context, *bus.Message) error { return nil }); err != nil {
+		t.Fatalf("Consume after cancel = %v, want nil", err)
+	}
 }

@@ -15,8 +15,13 @@ func TestWaitIdleWaitsForHandlers(t *testing.T) {
 	srv := bustest.Start(t)
 	c := srv.Connect()
 	var handled atomic.Int32
+	// Handlers hold their messages until the test has seen the consumer
+	// busy: the server updates a consumer's counts a moment after a
+	// publish, which on a loaded machine may outlast a short handler.
+	release := make(chan struct{})
 	consume(t, c, bus.ConsumerOptions{Spec: spec("idle")}, func(context.Context, *bus.Message) error {
-		time.Sleep(300 * time.Millisecond)
+		<-release
+		time.Sleep(100 * time.Millisecond)
 		handled.Add(1)
 		return nil
 	})
@@ -32,9 +37,20 @@ func TestWaitIdleWaitsForHandlers(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		publishDelivery(t, c, "idle-"+string(rune('a'+i)), i)
 	}
-	if idle, err := bus.Idle(ctx, c.JS); err != nil || idle {
-		t.Fatalf("idle right after publishing: %v, %v", idle, err)
+	for {
+		idle, err := bus.Idle(ctx, c.JS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !idle {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal("idle with three messages published and none handled")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
+	close(release)
 	if err := bus.WaitIdle(ctx, c.JS, 100*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -14,6 +15,8 @@ import (
 // Publisher publishes envelopes to JetStream.
 type Publisher struct {
 	JS jetstream.JetStream
+	// Timeout bounds one publish (default DefaultCallTimeout).
+	Timeout time.Duration
 }
 
 // Published is the outcome of a publish.
@@ -48,7 +51,11 @@ func (p Publisher) PublishOn(ctx context.Context, subject string, env *events.En
 		msg.Header.Set(HeaderCorrelationID, env.CorrelationID)
 	}
 	otel.GetTextMapPropagator().Inject(ctx, headerCarrier(msg.Header))
-	ack, err := p.JS.PublishMsg(ctx, msg, jetstream.WithMsgID(env.ID))
+	var ack *jetstream.PubAck
+	err = Call(ctx, p.Timeout, func(ctx context.Context) error {
+		ack, err = p.JS.PublishMsg(ctx, msg, jetstream.WithMsgID(env.ID))
+		return err
+	})
 	if err != nil {
 		return Published{}, fmt.Errorf("publishing %s on %s: %w", env.Type, subject, err)
 	}

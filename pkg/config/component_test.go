@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -53,5 +54,16 @@ func TestLoadReturnsError(t *testing.T) {
 	// Warnings alone never make a configuration unusable.
 	if _, err := LoadRepoConfig("telefonistka.yaml", []byte("unknownKey: 1\n")); err != nil {
 		t.Fatalf("warnings made the configuration unusable: %v", err)
+	}
+}
+
+func TestCheckFileSize(t *testing.T) {
+	if err := CheckFileSize(RepoFileName, MaxFileBytes); err != nil {
+		t.Fatalf("a file of exactly 1 MiB refused: %v", err)
+	}
+	err := CheckFileSize(RepoFileName, MaxFileBytes+1)
+	var cfgErr *Error
+	if !errors.As(err, &cfgErr) || !HasErrors(cfgErr.Findings) || !strings.Contains(err.Error(), "1048577 bytes") {
+		t.Fatalf("over the limit: %v", err)
 	}
 }

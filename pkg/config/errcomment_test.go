@@ -5,7 +5,10 @@ import "testing"
 func TestErrorCommentGolden(t *testing.T) {
 	_, repoFindings := ParseRepoConfig("telefonistka.yaml", []byte("promotionPaths:\n  - sourcePath: /abs\n    promotionPrs: [{targetPaths: ['../x']}]\nunknown: 1\n"))
 	_, compFindings := ParseComponentConfig("env/nginx/telefonistka.yaml", []byte("promotionTargetBlockList: ['```(']\n"))
+	// The unclosed "[" opened at 3:19, not where the parser gave up.
+	_, syntaxFindings := ParseRepoConfig("telefonistka.yaml", []byte("promotionPaths:\n  - sourcePath: workspace/\n    promotionPrs: [{targetPaths: [a/]}\n  - sourcePath: b/\n"))
 	tests := map[string][]Finding{
+		"errcomment-syntax":    syntaxFindings,
 		"errcomment-repo":      repoFindings,
 		"errcomment-component": compFindings,
 	}

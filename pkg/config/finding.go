@@ -32,15 +32,30 @@ type Finding struct {
 }
 
 // String formats the finding as `telefonistka validate` prints it:
-// <file>:<line>:<column>: <severity>: <key path>: <message>.
+// <file>:<line>:<column>: <severity>: <key path>: <message>. A finding
+// about a whole file (Line 0, such as a missing file) has no position.
 func (f Finding) String() string {
-	return fmt.Sprintf("%s:%d:%d: %s: %s: %s", f.File, f.Line, f.Column, f.Severity, f.Key, f.Message)
+	return fmt.Sprintf("%s: %s: %s: %s", f.where(), f.Severity, f.Key, f.Message)
 }
 
 // CommentLine formats the finding as the configuration-error comment lists
 // it: <file>:<line>:<column>: <key path>: <message>.
 func (f Finding) CommentLine() string {
-	return fmt.Sprintf("%s:%d:%d: %s: %s", f.File, f.Line, f.Column, f.Key, f.Message)
+	return fmt.Sprintf("%s: %s: %s", f.where(), f.Key, f.Message)
+}
+
+func (f Finding) where() string {
+	if f.Line == 0 {
+		return f.File
+	}
+	return fmt.Sprintf("%s:%d:%d", f.File, f.Line, f.Column)
+}
+
+// MissingRepoFile is the warning about a repository without a root
+// telefonistka.yaml: the bot does nothing there.
+func MissingRepoFile() Finding {
+	return Finding{File: RepoFileName, Severity: SeverityWarning, Key: RootKey,
+		Message: "the file does not exist, so the bot promotes nothing in this repository"}
 }
 
 // HasErrors reports whether any finding is an error.
@@ -90,4 +105,26 @@ func (e *Error) Error() string {
 		msg += fmt.Sprintf(" (and %d more)", len(errs)-1)
 	}
 	return msg
+}
+
+// MaxFileBytes is the largest configuration file Telefonistka reads: GitHub's
+// contents API serves files up to 1 MB inline, and a configuration that
+// large is a mistake anyway.
+const MaxFileBytes = 1 << 20
+
+// CheckFileSize returns a *Error (a configuration error, reported on the PR
+// and never retried) when a configuration file of size bytes is over
+// MaxFileBytes, else nil.
+func CheckFileSize(file string, size int) error {
+	if size <= MaxFileBytes {
+		return nil
+	}
+	return FileError(file, fmt.Sprintf("the file is %d bytes, over the limit of %d bytes (1 MiB) for a configuration file", size, MaxFileBytes))
+}
+
+// FileError is a configuration error about file as a whole (it cannot be
+// read as a configuration file: too large, a directory of that name),
+// reported on the PR like any other and never retried.
+func FileError(file, message string) *Error {
+	return &Error{File: file, Findings: []Finding{{File: file, Severity: SeverityError, Key: RootKey, Message: message}}}
 }

@@ -1,6 +1,10 @@
 package config
 
 import (
+	"errors"
+	"fmt"
+	"regexp"
+	"regexp/syntax"
 	"sort"
 	"strings"
 
@@ -47,7 +51,7 @@ func (d *decoder) flow(n *yaml.Node, path string, idx int) (Flow, bool) {
 	}
 	d.checkUnknown(entries, path, flowKeys)
 	var (
-		pattern                string
+		written, pattern       string
 		sourceNode, depthNode  *yaml.Node
 		sourceOK               = false
 		modernNode, legacyNode *yaml.Node
@@ -63,7 +67,7 @@ func (d *decoder) flow(n *yaml.Node, path string, idx int) (Flow, bool) {
 			if !ok {
 				break
 			}
-			pattern = strings.TrimRight(s, "/")
+			written, pattern = s, strings.TrimRight(s, "/")
 			if msg := checkSourcePattern(pattern); msg != "" {
 				d.errorf(sourceNode, p, "sourcePath %s", msg)
 				break
@@ -115,7 +119,7 @@ func (d *decoder) flow(n *yaml.Node, path string, idx int) (Flow, bool) {
 	}
 	f.SourcePath = pattern + "/"
 	if err := f.compile(pattern, f.ComponentPathExtraDepth); err != nil {
-		d.errorf(sourceNode, join(path, "sourcePath"), "invalid regular expression: %v", err)
+		d.errorf(sourceNode, join(path, "sourcePath"), "%s", sourcePatternError(written, err))
 		return f, false
 	}
 	d.flowMeta = append(d.flowMeta, nodes)
@@ -240,7 +244,8 @@ func (d *decoder) targetGroup(n *yaml.Node, path string, seen map[string]targetR
 	return pr
 }
 
-// crossFlowChecks warns about unreachable flows and self-targeting flows.
+// crossFlowChecks warns about unreachable flows and self-targeting flows,
+// and refuses a target inside a component of its own source.
 func (d *decoder) crossFlowChecks(flows []Flow) {
 	for i := range flows {
 		f := &flows[i]
@@ -257,9 +262,32 @@ func (d *decoder) crossFlowChecks(flows []Flow) {
 		}
 		sort.Strings(targets)
 		for _, t := range targets {
-			if f.Under(t) {
-				d.warnf(meta.targets[t].node, meta.targets[t].path, "target %q lies under this flow's own sourcePath; merging its promotion PRs promotes again (a cycle)", t)
+			if !f.Under(t) {
+				continue
 			}
+			// A file directly inside the target belonging to a component
+			// means the target is inside that component.
+			if m, inside := f.Component(t + "f"); inside {
+				// a/ -> a/b/: the promoted copy is itself a component of
+				// the source, so every merge nests one level deeper.
+				d.errorf(meta.targets[t].node, meta.targets[t].path, "target %q lies inside component %q of this flow's own sourcePath; each promotion would be promoted again, one level deeper, without end", t, m.ComponentPath())
+				continue
+			}
+			d.warnf(meta.targets[t].node, meta.targets[t].path, "target %q lies under this flow's own sourcePath; merging its promotion PRs promotes again (a cycle)", t)
 		}
 	}
+}
+
+// sourcePatternError explains why a sourcePath did not compile, quoting
+// what the user wrote rather than the anchored expression built from it.
+func sourcePatternError(written string, err error) string {
+	if _, rawErr := regexp.Compile(written); rawErr != nil {
+		return fmt.Sprintf("invalid regular expression: %v", rawErr)
+	}
+	reason := err.Error()
+	var se *syntax.Error
+	if errors.As(err, &se) {
+		reason = se.Code.String()
+	}
+	return fmt.Sprintf("invalid regular expression: %q does not compile once its trailing \"/\" is removed: %s", written, reason)
 }

@@ -90,6 +90,9 @@ func dumpRepoConfig(b *strings.Builder, c *RepoConfig) {
 		fmt.Fprintf(b, "webhook %q -> %q\n", w.Expression, w.Replacements)
 	}
 	fmt.Fprintf(b, "skipTLS: %v\n", c.WhProxtSkipTLSVerifyUpstream)
+	if c.PromotionTrackerComment {
+		b.WriteString("promotionTrackerComment: true\n")
+	}
 	a := c.ArgoCD
 	sync := "<nil>"
 	if a.AllowSyncFromBranchPathRegex != nil {

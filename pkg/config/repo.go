@@ -40,6 +40,9 @@ type RepoConfig struct {
 	WebhookEndpointRegexs        []WebhookEndpoint
 	WhProxtSkipTLSVerifyUpstream bool
 	ArgoCD                       ArgoCD
+	// PromotionTrackerComment asks the tracker service to keep one comment
+	// on a change's original PR showing its promotion journey.
+	PromotionTrackerComment bool
 }
 
 // ArgoCD holds the argocd.* keys.
@@ -99,7 +102,7 @@ var (
 	repoKeys = []string{
 		"promotionPaths", "promotionPrPolicy", "dryRunMode", "autoApprovePromotionPrs",
 		"promtionPRlables", "promotionPrLabels", "toggleCommitStatus", "webhookEndpointRegexs",
-		"whProxtSkipTLSVerifyUpstream", "argocd",
+		"whProxtSkipTLSVerifyUpstream", "argocd", "promotionTrackerComment",
 		// Accepted and ignored, as by the original.
 		"promotionBranchNameTemplte", "promtionPrBodyTemplate",
 	}
@@ -163,6 +166,8 @@ func ParseRepoConfig(file string, data []byte) (*RepoConfig, []Finding) {
 			cfg.WhProxtSkipTLSVerifyUpstream, _ = d.boolean(e.val, p)
 		case "argocd":
 			cfg.ArgoCD = d.argocd(e.val, p)
+		case "promotionTrackerComment":
+			cfg.PromotionTrackerComment, _ = d.boolean(e.val, p)
 		case "promotionBranchNameTemplte", "promtionPrBodyTemplate":
 			d.warnf(e.keyNode, p, "this key has no effect and is accepted only for compatibility")
 		}

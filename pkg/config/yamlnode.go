@@ -72,17 +72,10 @@ func (d *decoder) visit(n *yaml.Node) *yaml.Node {
 func (d *decoder) parseDocument(data []byte) (root *yaml.Node, ok bool) {
 	var doc yaml.Node
 	if err := safeUnmarshal(data, &doc); err != nil {
-		line := 1
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
-			if l, convErr := strconv.Atoi(m[1]); convErr == nil && l > 0 {
-				line = l
-			}
-			msg = m[2]
-		}
+		at := locateSyntaxError(data, err)
 		d.findings = append(d.findings, Finding{
-			File: d.file, Line: line, Column: 1, Severity: SeverityError, Key: RootKey,
-			Message: "invalid YAML: " + msg,
+			File: d.file, Line: at.line, Column: at.column, Severity: SeverityError, Key: RootKey,
+			Message: "invalid YAML: " + at.message,
 		})
 		return nil, false
 	}
@@ -330,11 +323,8 @@ func (d *decoder) checkUnknown(entries []entry, path string, known []string) {
 			continue
 		}
 		msg := fmt.Sprintf("unknown key %q is ignored", e.key)
-		for _, k := range known {
-			if strings.EqualFold(k, e.key) {
-				msg += fmt.Sprintf("; did you mean `%s`?", k)
-				break
-			}
+		if k := suggestKey(e.key, known); k != "" {
+			msg += fmt.Sprintf("; did you mean `%s`?", k)
 		}
 		d.warnf(e.keyNode, join(path, e.key), "%s", msg)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -121,5 +122,37 @@ func TestGitHubAppAuthentication(t *testing.T) {
 	}
 	if _, _, err := clientFor(t, e.URL(), botToken).Apps.ListInstallations(ctx, nil); statusOf(err) != http.StatusUnauthorized {
 		t.Errorf("token on /app/installations = %v, want 401", err)
+	}
+}
+
+// InstallationToken hands tests the kind of token a GitHub Actions workflow
+// gets as GITHUB_TOKEN: an installation token of the github-actions app.
+func TestInstallationTokenGoAPI(t *testing.T) {
+	e := startEmulator(t, emulator.Options{Apps: []emulator.App{{ID: 15368, Slug: "github-actions"}}})
+	for _, owner := range []string{"acme", "other"} {
+		if err := e.CreateRepo(owner, "gitops", seedFiles()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok, err := e.InstallationToken(15368, "acme")
+	if err != nil || !strings.HasPrefix(tok, "ghs_") {
+		t.Fatalf("token = %q, %v", tok, err)
+	}
+	ctx := context.Background()
+	c := clientFor(t, e.URL(), tok)
+	if _, _, err := c.Repositories.Get(ctx, "acme", "gitops"); err != nil {
+		t.Errorf("the installation's repository: %v", err)
+	}
+	if _, _, err := c.Repositories.Get(ctx, "other", "gitops"); statusOf(err) != http.StatusNotFound {
+		t.Errorf("another owner's repository = %v, want 404", err)
+	}
+	if _, _, err := c.Users.Get(ctx, ""); statusOf(err) != http.StatusForbidden {
+		t.Errorf("GET /user = %v, want 403", err)
+	}
+	if _, err := e.InstallationToken(99, "acme"); !errors.Is(err, emulator.ErrNotFound) {
+		t.Errorf("unknown app: %v, want ErrNotFound", err)
+	}
+	if _, err := e.InstallationToken(15368, "nobody"); !errors.Is(err, emulator.ErrNotFound) {
+		t.Errorf("unknown account: %v, want ErrNotFound", err)
 	}
 }

@@ -1,38 +1,41 @@
 package emulator
 
 import (
-	"container/list"
+	"math"
 	"sync"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
-// byteCache is a least-recently-used cache of byte slices bounded by their total size.
+// byteCache is a least-recently-used cache (hashicorp/golang-lru) of byte
+// slices bounded by their total size.
 type byteCache[K comparable] struct {
 	mu     sync.Mutex
 	budget int
 	size   int
-	order  *list.List
-	items  map[K]*list.Element
+	lru    *simplelru.LRU[K, byteItem]
 }
 
-type byteItem[K comparable] struct {
-	key   K
+type byteItem struct {
 	data  []byte
 	count int
 }
 
 func newByteCache[K comparable](budget int) *byteCache[K] {
-	return &byteCache[K]{budget: budget, order: list.New(), items: map[K]*list.Element{}}
+	c := &byteCache[K]{budget: budget}
+	l, err := simplelru.NewLRU(math.MaxInt, func(_ K, it byteItem) { c.size -= len(it.data) })
+	if err != nil { // only for a size below one
+		panic(err)
+	}
+	c.lru = l
+	return c
 }
 
 func (c *byteCache[K]) get(key K) ([]byte, int, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.items[key]; ok {
-		c.order.MoveToFront(el)
-		it := el.Value.(*byteItem[K])
-		return it.data, it.count, true
-	}
-	return nil, 0, false
+	it, ok := c.lru.Get(key)
+	return it.data, it.count, ok
 }
 
 // put stores data (which the cache now owns) with a caller-defined count.
@@ -42,17 +45,10 @@ func (c *byteCache[K]) put(key K, data []byte, count int) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.items[key]; ok {
-		c.size -= len(el.Value.(*byteItem[K]).data)
-		c.order.Remove(el)
-	}
-	c.items[key] = c.order.PushFront(&byteItem[K]{key, data, count})
+	c.lru.Remove(key)
+	c.lru.Add(key, byteItem{data, count})
 	c.size += len(data)
 	for c.size > c.budget {
-		last := c.order.Back()
-		it := last.Value.(*byteItem[K])
-		c.order.Remove(last)
-		delete(c.items, it.key)
-		c.size -= len(it.data)
+		c.lru.RemoveOldest()
 	}
 }

@@ -39,6 +39,22 @@ func TestContractPullRequestLifecycle(t *testing.T) {
 		expectStatus(t, err, http.StatusUnprocessableEntity, "A pull request already exists for "+env.owner+":"+branch)
 	})
 
+	t.Run("a head given as refs/heads/<branch> is accepted", func(t *testing.T) {
+		other := env.branch(t, "fullref")
+		env.commit(t, other, map[string]*string{"fullref/a.txt": str("a\n")})
+		pr, resp, err := env.client.PullRequests.Create(ctx, env.owner, env.repo, &github.NewPullRequest{
+			Title: str("full ref"), Head: str("refs/heads/" + other), Base: str(env.defaultBranch)})
+		if err != nil || resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create with head refs/heads/%s: %v", other, err)
+		}
+		t.Cleanup(func() {
+			_, _, _ = env.client.PullRequests.Edit(ctx, env.owner, env.repo, pr.GetNumber(), &github.PullRequest{State: str("closed")})
+		})
+		if pr.GetHead().GetRef() != other {
+			t.Errorf("head ref = %q, want %q", pr.GetHead().GetRef(), other)
+		}
+	})
+
 	t.Run("no commits between base and head", func(t *testing.T) {
 		empty := env.branch(t, "empty")
 		_, _, err := env.client.PullRequests.Create(ctx, env.owner, env.repo, &github.NewPullRequest{

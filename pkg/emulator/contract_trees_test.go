@@ -117,6 +117,21 @@ func TestContractCreateTreeMergesNestedEntries(t *testing.T) {
 		}
 	})
 
+	t.Run("base_tree may be a commit SHA", func(t *testing.T) {
+		// GitHub takes a commit for base_tree and builds on its tree; clients
+		// (the original Telefonistka among them) pass the branch head.
+		tree, resp, err := env.client.Git.CreateTree(ctx, env.owner, env.repo, head, []*github.TreeEntry{
+			{Path: str("sync/from-commit.txt"), Mode: str("100644"), Type: str("blob"), Content: str("c\n")},
+		})
+		if err != nil || resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create tree on a commit: %v", err)
+		}
+		got := env.treeFiles(t, tree.GetSHA(), "sync/")
+		if got["sync/from-commit.txt"] != gitBlobSHA("c\n") || got["sync/dst/app/a.yaml"] != dstBefore["sync/dst/app/a.yaml"] {
+			t.Errorf("tree built on commit %s = %v", head, got)
+		}
+	})
+
 	t.Run("inline content and nested paths", func(t *testing.T) {
 		tree, _, err := env.client.Git.CreateTree(ctx, env.owner, env.repo, base, []*github.TreeEntry{
 			{Path: str("sync/brand/new/deep/file.txt"), Mode: str("100644"), Type: str("blob"), Content: str("deep\n")},

@@ -28,7 +28,10 @@ type Fault struct {
 	Method string `json:"method"`
 	// Route is a route pattern as counters show it, e.g. "/repos/{owner}/{repo}/git/trees";
 	// empty or "*" matches any route.
-	Route      string `json:"route"`
+	Route string `json:"route"`
+	// Path, if set, is the exact request path below /api/v3 a call must have, e.g.
+	// "/repos/acme/gitops/git/trees/<sha>": the fault hits one resource only.
+	Path       string `json:"path,omitempty"`
 	Kind       string `json:"kind"`
 	Count      int    `json:"count"`
 	Status     int    `json:"status,omitempty"`
@@ -65,9 +68,16 @@ func (f *Fault) normalise() error {
 	return nil
 }
 
-func (f *Fault) matches(method, route string) bool {
+func (f *Fault) matches(method, route, path string) bool {
 	return (f.Method == "" || f.Method == "*" || f.Method == method) &&
-		(f.Route == "" || f.Route == "*" || f.Route == route)
+		(f.Route == "" || f.Route == "*" || f.Route == route) &&
+		(f.Path == "" || f.Path == path)
+}
+
+// hook is a function run once before the next call of a route is handled.
+type hook struct {
+	method, route string
+	fn            func()
 }
 
 type rateBucket struct {
@@ -83,15 +93,16 @@ type controls struct {
 	faults       []*Fault
 	failMerges   int
 	rate         map[string]*rateBucket
+	hooks        []hook
 }
 
 func newControls() *controls {
 	return &controls{counters: map[string]int64{}, routeLatency: map[string]time.Duration{}, rate: map[string]*rateBucket{}}
 }
 
-// begin counts a request to key ("METHOD /pattern") and returns its injected latency and
-// the fault to apply, if any.
-func (c *controls) begin(method, route string) (time.Duration, *Fault) {
+// begin counts a request to key ("METHOD /pattern") and returns its injected latency,
+// the hook to run before it is handled and the fault to apply, if any.
+func (c *controls) begin(method, route, path string) (time.Duration, func(), *Fault) {
 	key := method + " " + route
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -102,17 +113,25 @@ func (c *controls) begin(method, route string) (time.Duration, *Fault) {
 	} else if rd, ok := c.routeLatency["* "+route]; ok {
 		d = rd
 	}
+	var before func()
+	for i, h := range c.hooks {
+		if (h.method == "*" || h.method == method) && h.route == route {
+			before = h.fn
+			c.hooks = append(c.hooks[:i], c.hooks[i+1:]...)
+			break
+		}
+	}
 	for i, f := range c.faults {
-		if f.matches(method, route) {
+		if f.matches(method, route, path) {
 			hit := *f
 			f.Count--
 			if f.Count <= 0 {
 				c.faults = append(c.faults[:i], c.faults[i+1:]...)
 			}
-			return d, &hit
+			return d, before, &hit
 		}
 	}
-	return d, nil
+	return d, before, nil
 }
 
 // spend records one request against bucket and returns the rate-limit figures to report.
@@ -161,11 +180,13 @@ func (e *Emulator) Count(key string) int64 {
 	return e.ctl.counters[key]
 }
 
-// ResetCounters zeroes every counter.
+// ResetCounters zeroes every counter, and the write figures of the
+// secondary limit (MostWritesInWindow, SecondaryLimited).
 func (e *Emulator) ResetCounters() {
 	e.ctl.mu.Lock()
-	defer e.ctl.mu.Unlock()
 	e.ctl.counters = map[string]int64{}
+	e.ctl.mu.Unlock()
+	e.writes.reset()
 }
 
 // SetLatency delays every request by d (route latencies take precedence).
@@ -222,6 +243,17 @@ func (e *Emulator) ClearFaults() {
 	e.ctl.mu.Lock()
 	defer e.ctl.mu.Unlock()
 	e.ctl.faults = nil
+}
+
+// OnNext runs fn once, right before the next call of route (a pattern as counters show
+// it, e.g. "/repos/{owner}/{repo}/pulls/{number}/merge") with method ("*" for any) is
+// handled, after its injected latency. Tests use it to act in the middle of a client's
+// sequence of calls, such as pushing to a branch just before a merge. fn may call the
+// emulator's Go API.
+func (e *Emulator) OnNext(method, route string, fn func()) {
+	e.ctl.mu.Lock()
+	defer e.ctl.mu.Unlock()
+	e.ctl.hooks = append(e.ctl.hooks, hook{method: strings.ToUpper(method), route: route, fn: fn})
 }
 
 // FailNextMerge makes the next merge attempt answer 405 "Base branch was modified. Review

@@ -118,7 +118,10 @@ func TestLatencyAndCounters(t *testing.T) {
 	}
 }
 
-func TestFailNextMerge(t *testing.T) {
+// emulatorWithPR returns an emulator with acme/gitops and an open PR from
+// branch f, and its number.
+func emulatorWithPR(t *testing.T) (*emulator.Emulator, *github.Client, int) {
+	t.Helper()
 	e, client := newRepoEmulator(t, emulator.Options{})
 	if _, err := e.Push("acme/gitops", "f", "alice", "x", map[string]*string{"x": emulator.Content("x")}); err != nil {
 		t.Fatal(err)
@@ -127,11 +130,74 @@ func TestFailNextMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return e, client, n
+}
+
+func TestFailNextMerge(t *testing.T) {
+	e, client, n := emulatorWithPR(t)
 	e.FailNextMerge()
-	_, _, err = client.PullRequests.Merge(context.Background(), "acme", "gitops", n, "", nil)
+	_, _, err := client.PullRequests.Merge(context.Background(), "acme", "gitops", n, "", nil)
 	expectStatus(t, err, http.StatusMethodNotAllowed, "Base branch was modified. Review and try the merge again.")
 	if res, _, err := client.PullRequests.Merge(context.Background(), "acme", "gitops", n, "", nil); err != nil || !res.GetMerged() {
 		t.Fatalf("retry after the injected failure: %v", err)
+	}
+}
+
+func TestFaultOnOnePath(t *testing.T) {
+	e, client := newRepoEmulator(t, emulator.Options{})
+	ctx := context.Background()
+	head, _, err := client.Git.GetRef(ctx, "acme", "gitops", "heads/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sha := head.GetObject().GetSHA()
+	if err := e.InjectFault(emulator.Fault{Method: "GET", Route: treesRoute + "/{sha}", Path: "/repos/acme/gitops/git/trees/" + sha,
+		Kind: emulator.FaultServerError, Count: 5}); err != nil {
+		t.Fatal(err)
+	}
+	// Another tree of the same route is served.
+	commit, _, err := client.Git.GetCommit(ctx, "acme", "gitops", sha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := client.Git.GetTree(ctx, "acme", "gitops", commit.GetTree().GetSHA(), false); err != nil {
+		t.Fatalf("a tree on another path failed: %v", err)
+	}
+	_, _, err = client.Git.GetTree(ctx, "acme", "gitops", sha, true)
+	expectStatus(t, err, http.StatusBadGateway, "")
+	if f := e.Faults(); len(f) != 1 || f[0].Count != 4 {
+		t.Fatalf("faults left: %+v", f)
+	}
+}
+
+func TestOnNextRunsBeforeTheCallIsHandled(t *testing.T) {
+	e, client, n := emulatorWithPR(t)
+	pr, err := e.GetPullRequest("acme/gitops", n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Someone pushes to the branch between the client's read of the head
+	// and its merge: the merge of the head it read is refused.
+	pushed := false
+	e.OnNext("PUT", "/repos/{owner}/{repo}/pulls/{number}/merge", func() {
+		if _, err := e.Push("acme/gitops", "f", "mallory", "y", map[string]*string{"y": emulator.Content("y")}); err != nil {
+			t.Error(err)
+		}
+		pushed = true
+	})
+	ctx := context.Background()
+	_, _, err = client.PullRequests.Merge(ctx, "acme", "gitops", n, "", &github.PullRequestOptions{SHA: pr.HeadSHA})
+	expectStatus(t, err, http.StatusConflict, "Head branch was modified. Review and try the merge again.")
+	if !pushed {
+		t.Fatal("the hook did not run")
+	}
+	// The hook ran once: the next merge of the new head goes through.
+	pr, err = e.GetPullRequest("acme/gitops", n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, _, err := client.PullRequests.Merge(ctx, "acme", "gitops", n, "", &github.PullRequestOptions{SHA: pr.HeadSHA}); err != nil || !res.GetMerged() {
+		t.Fatalf("merging the current head: %v", err)
 	}
 }
 

@@ -73,11 +73,12 @@ type Emulator struct {
 	mu    sync.RWMutex
 	repos map[string]*repo // by lower-case "owner/name"
 
-	users *userDir
-	auth  *authState
-	hooks *webhook.Dispatcher
-	ctl   *controls
-	ids   atomic.Int64
+	users  *userDir
+	auth   *authState
+	hooks  *webhook.Dispatcher
+	ctl    *controls
+	writes *writeWindow
+	ids    atomic.Int64
 
 	handler http.Handler
 	srv     *http.Server
@@ -114,6 +115,7 @@ func New(opts Options) (*Emulator, error) {
 		repos:   map[string]*repo{},
 		users:   newUserDir(),
 		ctl:     newControls(),
+		writes:  newWriteWindow(),
 		rootURL: strings.TrimRight(opts.PublicURL, "/"),
 
 		fragments: newByteCache[fragmentKey](256 << 20),
@@ -202,6 +204,26 @@ func (e *Emulator) SetWebhook(url, secret string) { e.hooks.Configure(url, secre
 
 // AddToken accepts token as login from now on.
 func (e *Emulator) AddToken(token, login string) { e.auth.addToken(token, login) }
+
+// InstallationToken mints a one-hour installation access token for the app
+// appID on owner's account, as POST /app/installations/{id}/access_tokens
+// does: it acts as SLUG[bot] on owner's repositories only, and GET /user
+// refuses it. A GitHub Actions GITHUB_TOKEN is such a token (of the
+// github-actions app). owner must own a repository.
+func (e *Emulator) InstallationToken(appID int64, owner string) (string, error) {
+	e.auth.mu.RLock()
+	app, ok := e.auth.apps[appID]
+	e.auth.mu.RUnlock()
+	if !ok {
+		return "", fmt.Errorf("app %d: %w", appID, ErrNotFound)
+	}
+	account, ok := e.users.find(owner)
+	if !ok {
+		return "", fmt.Errorf("account %s: %w", owner, ErrNotFound)
+	}
+	tok, _ := e.auth.issueToken(e.auth.installationFor(app, account))
+	return tok, nil
+}
 
 // WaitWebhooks blocks until every queued webhook delivery has been attempted.
 func (e *Emulator) WaitWebhooks(ctx context.Context) error { return e.hooks.Wait(ctx) }

@@ -8,6 +8,7 @@ require (
 	github.com/go-git/go-billy/v5 v5.6.2
 	github.com/go-git/go-git/v5 v5.13.2
 	github.com/google/go-github/v52 v52.0.0
+	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/shurcooL/githubv4 v0.0.0-20260209031235-2402fdf4a9ed
 )
 

@@ -63,6 +63,11 @@ func (g *gqlRepo) Resolve(_ context.Context, field string, args map[string]any) 
 		return g.e.opts.HTMLURL + "/" + r.fullName(), nil
 	case "owner":
 		return &gqlActor{g.e, r.owner}, nil
+	case "defaultBranchRef":
+		r.mu.RLock()
+		name := r.defaultBranch
+		r.mu.RUnlock()
+		return &gqlRef{e: g.e, r: r, name: name}, nil
 	case "pullRequest":
 		n, _ := argInt(args, "number")
 		r.mu.RLock()
@@ -117,6 +122,19 @@ func (g *gqlPull) Resolve(_ context.Context, field string, args map[string]any) 
 		return p.headSHA.String(), nil
 	case "merged":
 		return p.merged, nil
+	case "mergeCommit":
+		if p.mergeSHA.IsZero() {
+			return nil, nil
+		}
+		return &gqlCommit{oid: p.mergeSHA.String()}, nil
+	case "labels":
+		return g.labels(args), nil
+	case "changedFiles":
+		st, err := g.e.pullStats(g.r, is)
+		if err != nil {
+			return nil, err
+		}
+		return st.files, nil
 	case "comments":
 		return g.comments(args)
 	}

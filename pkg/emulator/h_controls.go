@@ -34,6 +34,11 @@ func (e *Emulator) controlRoutes() http.Handler {
 		m.Post("/fail-next-merge", func(w http.ResponseWriter, r *http.Request) { e.FailNextMerge(); w.WriteHeader(http.StatusNoContent) })
 		m.Post("/tokens", e.ctlAddToken)
 		m.Post("/repos", e.ctlCreateRepo)
+		m.Put("/repos/{owner}/{repo}/collaborators/{login}", e.ctlSetPermission)
+		m.Get("/writes", e.ctlWrites)
+		m.Put("/secondary-limit", e.ctlSecondaryLimit)
+		m.Post("/repos/{owner}/{repo}/pulls", e.ctlOpenChange)
+		m.Put("/repos/{owner}/{repo}/pulls/{number}/merge", e.ctlMergePull)
 	})
 	m.NotFound(func(w http.ResponseWriter, r *http.Request) { writeError(w, errNotFound()) })
 	return m
@@ -171,4 +176,23 @@ func (e *Emulator) ctlCreateRepo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusCreated)
+}
+
+func (e *Emulator) ctlSetPermission(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Role string `json:"role"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Role == "" {
+		badRequest(w, errors.New("want {\"role\": \"none|read|triage|write|maintain|admin\"}"))
+		return
+	}
+	err := e.SetPermission(chi.URLParam(r, "owner")+"/"+chi.URLParam(r, "repo"), chi.URLParam(r, "login"), in.Role)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		writeError(w, errNotFound())
+	case err != nil:
+		badRequest(w, err)
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
 }

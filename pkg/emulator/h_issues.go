@@ -9,6 +9,7 @@ import (
 func (e *Emulator) registerIssues(add routeAdder) {
 	add("POST", "/repos/{owner}/{repo}/issues", accessUser, e.createIssueHandler)
 	add("GET", "/repos/{owner}/{repo}/issues/{number}", accessUser, e.getIssue)
+	add("PATCH", "/repos/{owner}/{repo}/issues/{number}", accessUser, e.updateIssueHandler)
 	add("GET", "/repos/{owner}/{repo}/issues/{number}/comments", accessUser, e.listComments)
 	add("POST", "/repos/{owner}/{repo}/issues/{number}/comments", accessUser, e.createCommentHandler)
 	add("GET", "/repos/{owner}/{repo}/issues/comments/{comment_id}", accessUser, e.getComment)

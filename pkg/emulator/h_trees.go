@@ -273,11 +273,7 @@ func (e *Emulator) createTree(w http.ResponseWriter, r *http.Request, c *reqCtx)
 	var base hash
 	if in.BaseTree != "" {
 		var ok bool
-		if base, ok = parseHash(in.BaseTree); ok {
-			t, err := rp.git.ObjectType(base)
-			ok = err == nil && t == plumbing.TreeObject
-		}
-		if !ok {
+		if base, ok = baseTree(rp, in.BaseTree); !ok {
 			writeError(w, invalidTree("base_tree is not a valid tree oid"))
 			return
 		}
@@ -302,4 +298,27 @@ func (e *Emulator) createTree(w http.ResponseWriter, r *http.Request, c *reqCtx)
 		return
 	}
 	writePieces(w, http.StatusCreated, pieces)
+}
+
+// baseTree resolves create-tree's base_tree: a tree SHA, or (as GitHub
+// also accepts) a commit SHA standing for its tree.
+func baseTree(rp *repo, sha string) (hash, bool) {
+	h, ok := parseHash(sha)
+	if !ok {
+		return hash{}, false
+	}
+	t, err := rp.git.ObjectType(h)
+	switch {
+	case err != nil:
+		return hash{}, false
+	case t == plumbing.TreeObject:
+		return h, true
+	case t == plumbing.CommitObject:
+		c, err := rp.git.Commit(h)
+		if err != nil {
+			return hash{}, false
+		}
+		return c.Tree, true
+	}
+	return hash{}, false
 }

@@ -190,6 +190,12 @@ func association(r *repo, u *user) string {
 	if u != nil && strings.EqualFold(u.Login, r.owner.Login) {
 		return "OWNER"
 	}
+	if u != nil {
+		switch r.role(u.Login) {
+		case "none", "read", "triage":
+			return "NONE"
+		}
+	}
 	return "COLLABORATOR"
 }
 

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -16,18 +17,28 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
+// DefaultListen is where the github-emulator command listens by default: a
+// port other than Telefonistka's 8080, so both run on one machine.
+const DefaultListen = "127.0.0.1:9000"
+
 // Main runs the github-emulator command until ctx ends. args are the arguments after the
 // command name. It returns the exit code: 0 on a clean stop, 1 on failure, 2 on usage errors.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		if dev, ok := devCommands[args[0]]; ok {
+			return dev(ctx, args[1:], stdout, stderr)
+		}
+	}
 	fs := flag.NewFlagSet("github-emulator", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: telefonistka github-emulator --listen 127.0.0.1:PORT --repo OWNER/NAME=DIR [--repo ...]\n"+
-			"       [--webhook-url URL --webhook-secret SECRET] [--token TOKEN[=LOGIN]] [--app ID=SLUG] [--data DIR]")
+		fmt.Fprintln(fs.Output(), "Usage: telefonistka github-emulator [--listen 127.0.0.1:PORT] --repo OWNER/NAME=DIR [--repo ...]\n"+
+			"       [--webhook-url URL --webhook-secret SECRET] [--token TOKEN[=LOGIN]] [--app ID=SLUG] [--data DIR]\n\n"+
+			"       telefonistka github-emulator pr|merge --help   (act as a developer against a running emulator)\n\n"+
+			"A GitHub emulator backed by git repositories, for tests, demos and load runs.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	var repos, tokens, apps multiFlag
-	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
+	listen := fs.String("listen", DefaultListen, "address to listen on (not Telefonistka's 8080, so both run side by side)")
 	fs.Var(&repos, "repo", "repository to create as OWNER/NAME=DIR, with DIR's files on branch main (repeatable)")
 	fs.Var(&tokens, "token", "accepted token, as TOKEN (login \"octocat\") or TOKEN=LOGIN (repeatable); without any, every request is accepted")
 	fs.Var(&apps, "app", "GitHub App whose JWTs are accepted, as ID=SLUG (repeatable; default 1=telefonistka)")
@@ -37,11 +48,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	htmlURL := fs.String("html-url", "https://github.com", "web root used in html_url fields")
 	rateLimit := fs.Int("rate-limit", 5000, "hourly request budget reported per identity")
 	enforce := fs.Bool("enforce-rate-limit", false, "answer 403 once an identity's budget is spent")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if code, ok := parseArgs(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	usage := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "github-emulator: "+format+"\n", a...)
@@ -117,4 +125,22 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// parseArgs parses args into fs: help goes to stdout (exit 0), a usage
+// error to stderr (exit 2); ok tells whether the command goes on.
+func parseArgs(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool) {
+	var parsed bytes.Buffer
+	fs.SetOutput(&parsed)
+	err := fs.Parse(args)
+	fs.SetOutput(stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		_, _ = stdout.Write(parsed.Bytes())
+		return 0, false
+	}
+	if err != nil {
+		_, _ = stderr.Write(parsed.Bytes())
+		return 2, false
+	}
+	return 0, true
 }

@@ -79,6 +79,9 @@ type repo struct {
 	verified      map[hash]bool // commits GitHub would show as verified
 	seen          map[hash]bool // commits that have been on some ref
 	files         *gitstore.LRU[[2]hash, []prFile]
+	// permissions are the collaborators' roles set with SetPermission, by
+	// lower-case login; anyone else has write access (admin for the owner).
+	permissions map[string]string
 }
 
 func (r *repo) fullName() string { return r.owner.Login + "/" + r.name }

@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 type newPull struct {
@@ -18,7 +19,9 @@ func (e *Emulator) createPull(r *repo, author *user, in newPull) (*issue, *apiEr
 	if in.Base == "" {
 		return nil, errValidation("PullRequest", "base", "missing_field", "")
 	}
+	// GitHub also accepts the head as a full ref name.
 	head, sameRepo := parseHead(r, in.Head)
+	head = strings.TrimPrefix(head, "refs/heads/")
 	headSHA, ok := r.git.Ref("refs/heads/" + head)
 	if in.Head == "" || !sameRepo || !ok {
 		return nil, errValidation("PullRequest", "head", "invalid", "")

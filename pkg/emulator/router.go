@@ -48,6 +48,7 @@ func (e *Emulator) routes() http.Handler {
 	}
 	e.registerMisc(add)
 	e.registerRepos(add)
+	e.registerCollaborators(add)
 	e.registerGit(add)
 	e.registerCommits(add)
 	e.registerPulls(add)
@@ -95,13 +96,20 @@ func requestID() string {
 // authentication, rate-limit headers and repository lookup.
 func (e *Emulator) wrap(method, pattern string, acc access, resource string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		delay, fault := e.ctl.begin(method, pattern)
+		path := r.URL.EscapedPath()
+		if rctx := chi.RouteContext(r.Context()); rctx != nil && rctx.RoutePath != "" {
+			path = rctx.RoutePath
+		}
+		delay, before, fault := e.ctl.begin(method, pattern, path)
 		if delay > 0 {
 			select {
 			case <-time.After(delay):
 			case <-r.Context().Done():
 				return
 			}
+		}
+		if before != nil {
+			before()
 		}
 		id, authErr := e.auth.authenticate(r)
 		bucket := "anonymous"
@@ -112,6 +120,12 @@ func (e *Emulator) wrap(method, pattern string, acc access, resource string, h h
 		if fault != nil {
 			e.applyFault(w, fault, bucket, resource)
 			return
+		}
+		if id != nil && createsContent(method, pattern) {
+			if wait, ok := e.writes.admit(identityName(id), time.Now()); !ok {
+				e.applyFault(w, &Fault{Kind: FaultSecondaryRateLimit, RetryAfter: max(1, int(wait.Round(time.Second).Seconds()))}, bucket, resource)
+				return
+			}
 		}
 		if pattern != "/rate_limit" {
 			used, reset, exhausted := e.ctl.spend(bucket, e.opts.RateLimit, e.opts.EnforceRateLimit, time.Now())

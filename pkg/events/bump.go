@@ -3,7 +3,6 @@ package events
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -78,7 +77,8 @@ type BumpRequested struct {
 	// TriggeringRepo is the code repository that triggered the bump,
 	// "owner/name"; it names the branch and the PR.
 	TriggeringRepo string `json:"triggeringRepo"`
-	// TriggeringSHA is its commit.
+	// TriggeringSHA is its commit SHA, or another name of the build safe in
+	// a branch name (a tag such as v1.2.3).
 	TriggeringSHA string `json:"triggeringSha"`
 	// TriggeringActor is assigned to the PR, if set.
 	TriggeringActor string `json:"triggeringActor,omitempty"`
@@ -105,7 +105,36 @@ func (r *BumpRequested) ID() string {
 	return BumpRequestID(r.TargetRepo, r.TargetFile, r.TriggeringRepo, r.TriggeringSHA)
 }
 
-var shaPattern = regexp.MustCompile(`^[0-9a-fA-F]{4,64}$`)
+// maxTriggeringSHA bounds triggeringSha, which ends up in a branch name.
+const maxTriggeringSHA = 200
+
+// branchSafe explains why s cannot end a branch name
+// (artifact_version_bump/<repo>/<s>), following git's rules for ref names
+// (git check-ref-format); "" means it can. Commit SHAs and tags such as
+// v1.2.3 or release/2024.1 are fine.
+func branchSafe(s string) string {
+	switch {
+	case s == "":
+		return "is empty"
+	case len(s) > maxTriggeringSHA:
+		return fmt.Sprintf("is longer than %d characters", maxTriggeringSHA)
+	case strings.Contains(s, ".."), strings.Contains(s, "@{"), strings.Contains(s, "//"):
+		return `contains "..", "@{" or "//"`
+	case strings.HasPrefix(s, "/"), strings.HasSuffix(s, "/"), strings.HasSuffix(s, "."):
+		return `starts with "/" or ends with "/" or "."`
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\", r) {
+			return fmt.Sprintf("contains %q, which a branch name cannot hold", r)
+		}
+	}
+	for _, part := range strings.Split(s, "/") {
+		if strings.HasPrefix(part, ".") || strings.HasSuffix(part, ".lock") {
+			return `has a path segment starting with "." or ending with ".lock"`
+		}
+	}
+	return ""
+}
 
 // Validate checks that the request is complete and consistent with its mode.
 // It does not compile the regex or the address.
@@ -120,8 +149,8 @@ func (r *BumpRequested) Validate() error {
 	if _, err := ParseRepo(r.TriggeringRepo); err != nil {
 		errs = append(errs, fmt.Errorf("triggeringRepo: %w", err))
 	}
-	if !shaPattern.MatchString(r.TriggeringSHA) {
-		errs = append(errs, fmt.Errorf("triggeringSha %q is not a commit SHA", r.TriggeringSHA))
+	if why := branchSafe(r.TriggeringSHA); why != "" {
+		errs = append(errs, fmt.Errorf("triggeringSha %q %s (it names the bump branch)", r.TriggeringSHA, why))
 	}
 	switch r.Mode {
 	case BumpOverwrite:

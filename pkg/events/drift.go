@@ -101,6 +101,11 @@ const (
 	BucketLeases = "leases"
 	// LeasesTTL removes leases nobody renewed for a day.
 	LeasesTTL = 24 * time.Hour
+	// BucketToggles holds, per toggleCommitStatus comment, the statuses it
+	// flipped, so a redelivered comment flips nothing twice.
+	BucketToggles = "toggles"
+	// TogglesTTL outlasts GitHub's redeliveries (a few days).
+	TogglesTTL = 14 * 24 * time.Hour
 )
 
 // Check results.
@@ -152,6 +157,26 @@ func NewPRCheckRun(runID string, repo Repo, pr int, headSHA string, expected []s
 	exp := append([]string(nil), expected...)
 	sort.Strings(exp)
 	return &PRCheckRun{RunID: runID, Repo: repo, PR: pr, HeadSHA: headSHA, Expected: exp, StartedAt: now.UTC()}
+}
+
+// Checker names of the services that take part in runs.
+const (
+	CheckerDrift    = "drift"
+	CheckerArgoDiff = "argodiff"
+)
+
+// Expect adds checker to the expected set (kept sorted) unless it is
+// there. The Argo CD diff joins a run this way when the repository sets
+// argocd.commentDiffonPR and TELEFONISTKA_PR_CHECKERS is not set.
+func (r *PRCheckRun) Expect(checker string) bool {
+	for _, c := range r.Expected {
+		if c == checker {
+			return false
+		}
+	}
+	r.Expected = append(r.Expected, checker)
+	sort.Strings(r.Expected)
+	return true
 }
 
 // Finished reports whether checker has recorded a result.

@@ -3,7 +3,9 @@ package events
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -108,11 +110,7 @@ func TestGoldenRoundTrip(t *testing.T) {
 				t.Fatalf("encoding differs from %s:\n got: %s\nwant: %s", path, got, want)
 			}
 			// Strict decode of the golden file and re-encode must be lossless.
-			env, err := Decode(want)
-			if err != nil {
-				t.Fatal(err)
-			}
-			payload, err := env.Payload()
+			env, payload, err := strictDecode(want)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,32 +147,102 @@ func assertAllFieldsSet(t *testing.T, path string, v reflect.Value) {
 	}
 }
 
-func TestDecodeIsStrict(t *testing.T) {
-	good, err := exampleEnvelope(t, examples[TypeConsumerFailed]).Encode()
-	if err != nil {
-		t.Fatal(err)
+// strictUnmarshal is what the golden tests decode with: every field of what
+// we write must be known, so the golden files show the whole shape and a
+// field dropped from a type fails the test.
+func strictUnmarshal(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
 	}
-	if _, err := Decode(good); err != nil {
-		t.Fatalf("valid envelope rejected: %v", err)
+	if dec.More() {
+		return errors.New("trailing data after JSON value")
 	}
-	unknownTop := bytes.Replace(good, []byte(`{"id"`), []byte(`{"bogus":1,"id"`), 1)
-	if _, err := Decode(unknownTop); err == nil {
-		t.Error("unknown envelope field accepted")
+	return nil
+}
+
+// strictDecode decodes an envelope and its payload strictly.
+func strictDecode(b []byte) (*Envelope, Payload, error) {
+	var env Envelope
+	if err := strictUnmarshal(b, &env); err != nil {
+		return nil, nil, err
 	}
-	env, _ := Decode(good)
-	env.Data = json.RawMessage(`{"consumer":"x","surprise":true}`)
-	if _, err := env.Payload(); err == nil {
-		t.Error("unknown payload field accepted")
+	p, ok := NewPayload(env.Type)
+	if !ok {
+		return nil, nil, fmt.Errorf("unknown type %s", env.Type)
 	}
+	if err := strictUnmarshal(env.Data, p); err != nil {
+		return nil, nil, err
+	}
+	return &env, p, nil
+}
+
+// A reader of this version handles an event written by a newer version that
+// added fields to the envelope and to the payload (a rolling upgrade: new
+// planner, old promoter). The fields it knows keep their values.
+func TestOlderReaderHandlesNewerEvent(t *testing.T) {
+	for _, typ := range Types() {
+		t.Run(typ, func(t *testing.T) {
+			golden, err := os.ReadFile(filepath.Join("testdata", typ+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var raw map[string]any
+			if err := json.Unmarshal(golden, &raw); err != nil {
+				t.Fatal(err)
+			}
+			raw["addedInV1_1"] = map[string]any{"tenant": "blue"}
+			data := raw["data"].(map[string]any)
+			data["addedField"] = "something a newer writer knows"
+			data["addedList"] = []any{1, 2, 3}
+			newer, err := json.Marshal(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env, err := Decode(newer)
+			if err != nil {
+				t.Fatalf("decoding a newer envelope: %v", err)
+			}
+			p, err := env.Payload()
+			if err != nil {
+				t.Fatalf("decoding a newer payload: %v", err)
+			}
+			if err := env.DecodeData(p); err != nil {
+				t.Fatalf("DecodeData of a newer payload: %v", err)
+			}
+			_, want, err := strictDecode(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(p, want) {
+				t.Fatalf("known fields changed:\n got %#v\nwant %#v", p, want)
+			}
+			if env.ID == "" || env.Repo == nil || env.CorrelationID == "" {
+				t.Fatalf("envelope fields lost: %+v", env)
+			}
+		})
+	}
+}
+
+func TestDecodeRejectsWhatIsNotAnEnvelope(t *testing.T) {
+	env := exampleEnvelope(t, examples[TypeConsumerFailed])
 	env.Type = "nope.nothing.v1"
-	if _, err := env.Payload(); err == nil {
-		t.Error("unknown type accepted")
+	if _, err := env.Payload(); !errors.Is(err, ErrUnknownType) {
+		t.Errorf("unknown type: %v", err)
 	}
 	if _, err := Decode([]byte(`{"id":"x","type":"consumer.failed.v1","data":{}} {}`)); err == nil {
 		t.Error("trailing data accepted")
 	}
 	if _, err := Decode([]byte(`{"type":"consumer.failed.v1","data":{}}`)); err == nil {
 		t.Error("envelope without id accepted")
+	}
+	if _, err := Decode([]byte(`{"id":"x","type":"consumer.failed.v1","data":{"deliveries":"three"}}`)); err != nil {
+		t.Fatal(err) // the payload is decoded later
+	}
+	bad := &Envelope{ID: "x", Type: TypeConsumerFailed, Data: json.RawMessage(`{"deliveries":"three"}`)}
+	if _, err := bad.Payload(); err == nil {
+		t.Error("a payload field of the wrong type accepted")
 	}
 }
 

@@ -40,6 +40,10 @@ const (
 	// BucketPromotionBranches remembers the last commit the promoter wrote
 	// to each promotion branch, keyed by a hash of repo and branch.
 	BucketPromotionBranches = "promotion_branches"
+	// BucketPromotionGroups remembers, per promotion group (repo and plan
+	// key), the newest source commit the promoter built the group at, so an
+	// older merge handled later never moves the group's targets back.
+	BucketPromotionGroups = "promotion_groups"
 	// BucketPromotionLocks holds the per-group locks that serialise updates
 	// of one promotion group across workers and replicas.
 	BucketPromotionLocks = "promotion_locks"
@@ -79,6 +83,10 @@ type PromotionRunStarted struct {
 	// ComponentErrors counts components left out because their
 	// configuration is invalid; the run then ends in error.
 	ComponentErrors int `json:"componentErrors,omitempty"`
+	// TrackerComment is the repository's promotionTrackerComment at the
+	// merge commit: the tracker keeps a comment on the change's original PR
+	// up to date as the promotion advances.
+	TrackerComment bool `json:"trackerComment,omitempty"`
 }
 
 // EventType implements Payload.
@@ -100,6 +108,12 @@ type PromotionOrigin struct {
 	// History is the origin's previousPromotionPaths (empty for a PR
 	// without metadata).
 	History map[string]PromotionLevel `json:"history"`
+	// OriginPrs are the origin PRs the origin PR (a promotion PR) carried,
+	// from its metadata; none for a person's PR.
+	OriginPrs []int `json:"originPrs,omitempty"`
+	// HistoryParents are the origin's historyParents: the history keys each
+	// level came out of (levels written by the original have none).
+	HistoryParents map[string][]string `json:"historyParents,omitempty"`
 }
 
 // PromotionLevel is one level of a chain's history.
@@ -170,10 +184,39 @@ type PromotionPlanned struct {
 	// Skipped are the pairs removed by block or allow lists.
 	Skipped    []PromotionPair      `json:"skipped"`
 	Duplicates []PromotionDuplicate `json:"duplicates"`
+	// Base, when set, is the sync the planner computed against the default
+	// branch head it read (right after a merge, the merge commit itself),
+	// so the promoter's first attempt writes it without reading trees. A
+	// retry, or an entry built differently (supersede carrying earlier
+	// merges), computes the sync anew.
+	Base *PromotionBase `json:"base,omitempty"`
 }
 
 // EventType implements Payload.
 func (*PromotionPlanned) EventType() string { return TypePromotionPlanned }
+
+// PromotionBase is a sync computed by the planner.
+type PromotionBase struct {
+	// Commit is the default branch head the sync applies to (the new
+	// commit's parent); Tree is its root tree.
+	Commit string `json:"commit"`
+	Tree   string `json:"tree"`
+	// InSync is true when the targets already equal the sources.
+	InSync bool `json:"inSync,omitempty"`
+	// Changes are the create-tree entries (deletions explicit).
+	Changes []PromotionChange `json:"changes,omitempty"`
+	// Notes are the fan-in notes for the PR body.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// PromotionChange is one create-tree entry of a sync.
+type PromotionChange struct {
+	Path   string `json:"path"`
+	Mode   string `json:"mode"`
+	Type   string `json:"type"`
+	SHA    string `json:"sha,omitempty"`
+	Delete bool   `json:"delete,omitempty"`
+}
 
 // PromotionPROpened records a promotion PR opened (or an existing one
 // adopted) for a plan entry.

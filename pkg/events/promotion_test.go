@@ -13,7 +13,7 @@ func init() {
 	loser := PromotionPair{SourceDir: "staging/eu-2/", TargetDir: "prod/eu-east-1/", Component: "nginx"}
 	examples[TypePromotionRunStarted] = &PromotionRunStarted{
 		RunID: run, MergeCommit: merge, HeadSHA: head,
-		Keys: []string{key}, ComponentErrors: 1,
+		Keys: []string{key}, ComponentErrors: 1, TrackerComment: true,
 	}
 	examples[TypePromotionPlanned] = &PromotionPlanned{
 		RunID:         run,
@@ -22,7 +22,9 @@ func init() {
 		Origin: PromotionOrigin{
 			Number: 7, Author: "alice", HeadRef: "promotions/group-staging-0123456789ab", HeadSHA: head,
 			Labels: []string{"promotion"}, OriginalPrNumber: 3, OriginalPrAuthors: []string{"alice"},
-			History: map[string]PromotionLevel{"3": {SourcePath: "workspace/", TargetPaths: []string{"staging/eu-1/", "staging/eu-2/"}}},
+			History:        map[string]PromotionLevel{"3": {SourcePath: "workspace/", TargetPaths: []string{"staging/eu-1/", "staging/eu-2/"}}},
+			OriginPrs:      []int{3},
+			HistoryParents: map[string][]string{"3": {}},
 		},
 		Group: PromotionGroup{
 			Key: key, SourcePath: "prod/[^/]*/", FlowIndex: 2,
@@ -39,6 +41,12 @@ func init() {
 		Sync:        []PromotionPair{pair},
 		Skipped:     []PromotionPair{{SourceDir: "staging/eu-1/", TargetDir: "prod/eu-west-1/", Component: "nginx"}},
 		Duplicates:  []PromotionDuplicate{{Winner: pair, Loser: loser}},
+		Base: &PromotionBase{Commit: merge, Tree: "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+			Changes: []PromotionChange{
+				{Path: "prod/eu-east-1/nginx/values.yaml", Mode: "100644", Type: "blob", SHA: "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"},
+				{Path: "prod/eu-east-1/nginx/old.yaml", Mode: "100644", Type: "blob", Delete: true},
+			},
+			Notes: []string{"staging/eu-2/nginx was not promoted to prod/eu-east-1/: staging/eu-1/nginx wins"}},
 	}
 	examples[TypePromotionPROpened] = &PromotionPROpened{
 		RunID: run, Key: key, MergeCommit: merge, Branch: "promotions/group-prod-_-_-1a2b3c4d5e6f-9fceb02",

@@ -12,6 +12,16 @@ type StreamSpec struct {
 	MaxAge time.Duration
 	// Duplicates is the window in which a repeated Nats-Msg-Id is dropped.
 	Duplicates time.Duration
+	// Sources, if any, are streams whose messages this one copies (a
+	// stream with sources and no subjects of its own: TRACKER).
+	Sources []StreamSource
+}
+
+// StreamSource is a stream another stream copies messages from.
+type StreamSource struct {
+	Name string
+	// FilterSubject, if set, copies only the messages it matches.
+	FilterSubject string
 }
 
 // Stream names.
@@ -54,10 +64,20 @@ const (
 	BucketDeliveries = "github_deliveries"
 	// DeliveriesTTL is how long a delivery id is remembered.
 	DeliveriesTTL = 8 * 24 * time.Hour
+	// BucketGitHubBudget holds the GitHub write budget of every identity
+	// (installation or token): one schedule per key, updated with
+	// compare-and-set by every replica of every service, so together they
+	// keep within GitHub's secondary limit.
+	BucketGitHubBudget = "github_write_budget"
+	// GitHubBudgetTTL forgets a budget nobody used for longer than any
+	// pause GitHub can ask for (an idle budget is a full one).
+	GitHubBudgetTTL = 2 * time.Hour
 )
 
 // ConsumerSpec describes a durable pull consumer of one service.
 type ConsumerSpec struct {
+	// Service is the service that runs the consumer.
+	Service string
 	// Durable is the consumer name; replicas of a service share it.
 	Durable string
 	Stream  string

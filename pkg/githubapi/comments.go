@@ -12,6 +12,17 @@ import (
 // runs can find and minimise them.
 const Marker = "<!-- telefonistka_tag -->"
 
+// TrackerMarker follows Marker on the tracker's comment on a change's
+// original PR. That comment is edited in place as the change moves on and
+// is minimised or replaced only by the tracker: MinimizeOutdated leaves it
+// alone unless MinimizeOptions.Tracker is set.
+const TrackerMarker = "<!-- telefonistka_tracker -->"
+
+// IsTrackerComment reports whether a comment body is the tracker's.
+func IsTrackerComment(body string) bool {
+	return HasMarker(body) && strings.HasPrefix(strings.TrimLeft(strings.TrimLeft(body, " \t\r\n")[len(Marker):], " \t\r\n"), TrackerMarker)
+}
+
 // MaxCommentLength is GitHub's limit on a comment body, in characters.
 const MaxCommentLength = 65536
 

@@ -25,6 +25,10 @@ type Options struct {
 	Transport http.RoundTripper
 	// Clock paces writes; nil means the wall clock.
 	Clock Clock
+	// Budget paces the calls of every identity; nil means a Pacer of this
+	// process with the configured rate and burst. Pass a SharedBudget to
+	// share one budget between replicas. The caller closes it.
+	Budget Budget
 }
 
 // Factory builds GitHub clients for the main and approver identities. It
@@ -34,7 +38,8 @@ type Factory struct {
 	endpoints Endpoints
 	base      http.RoundTripper
 	metrics   *Metrics
-	pacer     *Pacer
+	budget    Budget
+	clock     Clock
 
 	main *identity
 
@@ -84,13 +89,26 @@ func NewFactory(cfg Config, opts Options) (*Factory, error) {
 		endpoints: endpoints,
 		base:      opts.Transport,
 		metrics:   opts.Metrics,
-		pacer:     NewPacer(float64(cfg.WriteRate), int(cfg.WriteBurst), opts.Clock),
+		budget:    opts.Budget,
+		clock:     opts.Clock,
+	}
+	if f.clock == nil {
+		f.clock = wallClock{}
+	}
+	if f.budget == nil {
+		f.budget = NewPacer(float64(cfg.WriteRate), int(cfg.WriteBurst), f.clock)
 	}
 	if f.base == nil {
 		f.base = http.DefaultTransport.(*http.Transport).Clone()
 	}
+	f.base = traced(f.base)
 	if f.metrics == nil {
 		if f.metrics, err = NewMetrics(opts.Registerer); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Registerer != nil {
+		if _, err := register(opts.Registerer, prometheus.Collector(newBudgetCollector(f.budget))); err != nil {
 			return nil, err
 		}
 	}
@@ -185,8 +203,11 @@ func (f *Factory) approverIdentity() (*identity, error) {
 }
 
 // BotLogin is the main identity's login without a trailing "[bot]": the
-// App's slug with App auth, the token owner's login otherwise. It is
-// looked up once (GET /app or GET /user); failures are not cached.
+// App's slug with App auth (GET /app), the token's login otherwise. The
+// token's login comes from GraphQL's viewer, which answers for personal
+// tokens and installation tokens alike (a GitHub Actions GITHUB_TOKEN is an
+// installation token, and GitHub refuses GET /user to those). It is looked
+// up once; failures are not cached.
 func (f *Factory) BotLogin(ctx context.Context) (string, error) {
 	f.botMu.Lock()
 	defer f.botMu.Unlock()
@@ -201,12 +222,15 @@ func (f *Factory) BotLogin(ctx context.Context) (string, error) {
 		}
 		login = app.GetSlug()
 	} else {
-		client := f.newREST(&tokenTransport{token: f.main.token, next: f.instrument("", f.base)})
-		user, _, err := client.Users.Get(ctx, "")
-		if err != nil {
-			return "", Classify(fmt.Errorf("looking up the token's user: %w", err))
+		tr := &graphQLErrors{next: &tokenTransport{token: f.main.token, next: f.instrument("", f.base)}}
+		gql := githubv4.NewEnterpriseClient(f.endpoints.GraphQL, &http.Client{Transport: tr})
+		var q struct {
+			Viewer struct{ Login string }
 		}
-		login = user.GetLogin()
+		if err := gql.Query(ctx, &q, nil); err != nil {
+			return "", Classify(fmt.Errorf("looking up the token's login (GraphQL viewer): %w", err))
+		}
+		login = q.Viewer.Login
 	}
 	login = strings.TrimSuffix(login, "[bot]")
 	if login == "" {
@@ -251,7 +275,7 @@ func (id *identity) clientsFor(ctx context.Context, owner string) (*ownerClients
 	var paceKey string
 	if id.appID == 0 {
 		auth = &tokenTransport{token: id.token, next: id.f.instrument(owner, id.f.base)}
-		paceKey = id.name + " token"
+		paceKey = TokenBudgetKey(id.token)
 	} else {
 		instID, err := id.installationFor(ctx, owner)
 		if err != nil {
@@ -259,9 +283,9 @@ func (id *identity) clientsFor(ctx context.Context, owner string) (*ownerClients
 		}
 		forget := func() { id.forget(key) }
 		auth = id.installationTransport(instID, id.f.instrument(owner, id.f.base), forget)
-		paceKey = fmt.Sprintf("app %d installation %d", id.appID, instID)
+		paceKey = InstallationBudgetKey(id.appID, instID)
 	}
-	paced := id.f.pacer.Transport(paceKey, auth)
+	paced := BudgetTransport(id.f.budget, id.f.clock, paceKey, auth)
 	c = &ownerClients{
 		rest: id.f.newREST(paced),
 		gql:  githubv4.NewEnterpriseClient(id.f.endpoints.GraphQL, &http.Client{Transport: &graphQLErrors{next: paced}}),

@@ -3,7 +3,6 @@ package githubapi
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -166,8 +165,18 @@ func TestBotLogin(t *testing.T) {
 				t.Fatalf("BotLogin = %q, %v; want octo-bot", login, err)
 			}
 		}
-		if n := gh.count("GET", "/api/v3/user"); n != 1 {
-			t.Errorf("GET /user calls = %d, want 1", n)
+		if n := gh.count("POST", "/api/graphql"); n != 1 {
+			t.Errorf("GraphQL calls = %d, want 1", n)
+		}
+	})
+	t.Run("installation token (GitHub Actions GITHUB_TOKEN)", func(t *testing.T) {
+		gh := newFakeGitHub(t, 0, nil)
+		gh.slug = "github-actions"
+		gh.tokens["ghs_actions_token"] = "acme"
+		f, _ := newTestFactory(t, Config{OAuthToken: "ghs_actions_token", URL: gh.restURL()})
+		login, err := f.BotLogin(context.Background())
+		if err != nil || login != "github-actions" {
+			t.Fatalf("BotLogin = %q, %v; want github-actions", login, err)
 		}
 	})
 	t.Run("app slug", func(t *testing.T) {
@@ -186,8 +195,8 @@ func TestBotLogin(t *testing.T) {
 			t.Fatalf("err = %v, want permanent with GitHub's message", err)
 		}
 		_, _ = f.BotLogin(context.Background())
-		if n := gh.count("GET", "/api/v3/user"); n != 2 {
-			t.Errorf("GET /user calls = %d, want 2 (failures are not cached)", n)
+		if n := gh.count("POST", "/api/graphql"); n != 2 {
+			t.Errorf("GraphQL calls = %d, want 2 (failures are not cached)", n)
 		}
 	})
 }
@@ -263,15 +272,6 @@ func TestGHESHostWithApp(t *testing.T) {
 	key, keyPath := appKey(t)
 	gh, tr := newFakeGHES(t, 4242, &key.PublicKey)
 	gh.pages = [][]fakeInstallation{{{ID: 5, Login: "acme"}}}
-	var graphQLHits int
-	gh.extra = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/api/graphql" && strings.HasPrefix(r.Header.Get("Authorization"), "token ghs_installation_5_") {
-			graphQLHits++
-			writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"viewer": map[string]any{"login": "x"}}})
-			return
-		}
-		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
-	})
 	host := strings.TrimPrefix(gh.srv.URL, "https://")
 	reg := prometheus.NewRegistry()
 	f, err := NewFactory(Config{AppID: 4242, AppPrivateKeyPath: keyPath, Host: "https://" + host + "/"}, Options{Registerer: reg, Transport: tr})
@@ -294,7 +294,11 @@ func TestGHESHostWithApp(t *testing.T) {
 	if err := gql.Query(ctx, &q, nil); err != nil {
 		t.Fatalf("GraphQL at /api/graphql: %v", err)
 	}
-	if graphQLHits != 1 || gh.count("POST", "/api/v3/app/installations/5/access_tokens") != 1 || gh.count("GET", "/api/v3/repos/acme/gitops") != 1 {
+	// The fake answers SLUG[bot] only to the installation's token.
+	if q.Viewer.Login != "telefonistka-test[bot]" {
+		t.Errorf("viewer = %q, want the installation's bot", q.Viewer.Login)
+	}
+	if graphQLHits := gh.count("POST", "/api/graphql"); graphQLHits != 1 || gh.count("POST", "/api/v3/app/installations/5/access_tokens") != 1 || gh.count("GET", "/api/v3/repos/acme/gitops") != 1 {
 		t.Errorf("graphql %d, calls %v", graphQLHits, gh.calls)
 	}
 }

@@ -1,12 +1,14 @@
 package githubapi
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -111,11 +113,22 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(path, "/app/installations/") && strings.HasSuffix(path, "/access_tokens") && r.Method == http.MethodPost:
 		f.requireJWT(w, r, func() { f.accessToken(w, path) })
 	case path == "/user" && r.Method == http.MethodGet:
-		if r.Header.Get("Authorization") != "Bearer "+f.token {
+		login, inst, ok := f.tokenLogin(r)
+		switch {
+		case !ok:
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials"})
+		case inst: // as GitHub does for installation tokens
+			writeJSON(w, http.StatusForbidden, map[string]string{"message": "Resource not accessible by integration"})
+		default:
+			writeJSON(w, http.StatusOK, map[string]any{"login": login})
+		}
+	case r.URL.Path == "/api/graphql" && r.Method == http.MethodPost && f.viewerQuery(r):
+		login, _, ok := f.tokenLogin(r)
+		if !ok {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials"})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"login": f.user})
+		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"viewer": map[string]any{"login": login}}})
 	case strings.HasPrefix(path, "/repos/") && r.Method == http.MethodGet && len(strings.Split(path, "/")) == 4:
 		f.getRepo(w, r, path)
 	case f.extra != nil:
@@ -123,6 +136,35 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
 	}
+}
+
+// tokenLogin is the login of the request's token: the personal token's
+// user, or SLUG[bot] for an installation token this fake issued or was
+// given (installationTokens). inst tells which.
+func (f *fakeGitHub) tokenLogin(r *http.Request) (login string, inst, ok bool) {
+	auth := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	auth = strings.TrimPrefix(auth, "token ")
+	f.mu.Lock()
+	_, issued := f.tokens[auth]
+	f.mu.Unlock()
+	switch {
+	case auth == f.token:
+		return f.user, false, true
+	case issued:
+		return f.slug + "[bot]", true, true
+	}
+	return "", false, false
+}
+
+// viewerQuery reports whether the GraphQL request asks for the viewer's
+// login; the body stays readable for the next handler.
+func (f *fakeGitHub) viewerQuery(r *http.Request) bool {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return strings.Contains(string(body), "viewer{login}")
 }
 
 func (f *fakeGitHub) requireJWT(w http.ResponseWriter, r *http.Request, next func()) {

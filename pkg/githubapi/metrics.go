@@ -135,3 +135,34 @@ func (m *Metrics) observeRate(owner string, h http.Header) {
 		m.rateRemaining.WithLabelValues(owner).Set(v)
 	}
 }
+
+// budgetCollector reports a Budget's levels at each scrape.
+type budgetCollector struct {
+	budget    Budget
+	remaining *prometheus.Desc
+	paused    *prometheus.Desc
+}
+
+func newBudgetCollector(b Budget) *budgetCollector {
+	return &budgetCollector{
+		budget: b,
+		remaining: prometheus.NewDesc("telefonistka_github_write_budget_remaining",
+			"Content-creating GitHub calls an identity (installation or token) could make at once now, out of GITHUB_WRITE_BURST; shared by every replica when the budget is kept in JetStream.",
+			[]string{"budget"}, nil),
+		paused: prometheus.NewDesc("telefonistka_github_write_budget_paused_seconds",
+			"How long every call of an identity is still held because GitHub answered with a rate limit.",
+			[]string{"budget"}, nil),
+	}
+}
+
+func (c *budgetCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.remaining
+	ch <- c.paused
+}
+
+func (c *budgetCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, lv := range c.budget.Levels() {
+		ch <- prometheus.MustNewConstMetric(c.remaining, prometheus.GaugeValue, lv.Remaining, lv.Key)
+		ch <- prometheus.MustNewConstMetric(c.paused, prometheus.GaugeValue, lv.Paused.Seconds(), lv.Key)
+	}
+}

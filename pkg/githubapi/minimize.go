@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/shurcooL/githubv4"
 )
@@ -25,6 +24,9 @@ type MinimizeOptions struct {
 	// Match, if set, restricts minimising to comments whose body it accepts
 	// (for example one kind of comment).
 	Match func(body string) bool
+	// Tracker makes the tracker's comments (TrackerMarker) candidates; they
+	// are skipped otherwise, so only the tracker minimises them.
+	Tracker bool
 }
 
 // prComments is one page of a PR's comments.
@@ -88,7 +90,6 @@ func MinimizeOutdated(ctx context.Context, gql GraphQLClient, owner, repo string
 }
 
 func outdatedComments(ctx context.Context, gql GraphQLClient, owner, repo string, number int, opts MinimizeOptions) ([]githubv4.ID, error) {
-	bot := strings.TrimSuffix(opts.BotLogin, "[bot]")
 	vars := map[string]any{
 		"owner":  githubv4.String(owner),
 		"name":   githubv4.String(repo),
@@ -105,9 +106,10 @@ func outdatedComments(ctx context.Context, gql GraphQLClient, owner, repo string
 		for _, c := range page.Nodes {
 			switch {
 			case c.IsMinimized,
-				!strings.EqualFold(strings.TrimSuffix(c.Author.Login, "[bot]"), bot),
+				!SameLogin(c.Author.Login, opts.BotLogin),
 				!HasMarker(c.Body),
 				opts.Exclude[fmt.Sprint(c.ID)],
+				IsTrackerComment(c.Body) != opts.Tracker,
 				opts.Match != nil && !opts.Match(c.Body):
 				continue
 			}

@@ -97,6 +97,7 @@ func commentFixture() [][]fakeComment {
 			{ID: "IC_hidden", Login: "octo-bot", Body: m + "older", Minimized: true},
 			{ID: "IC_human_quote", Login: "alice", Body: m + "copied from the bot"},
 			{ID: "IC_bot_unmarked", Login: "octo-bot", Body: "no marker here"},
+			{ID: "IC_tracker", Login: "octo-bot", Body: m + TrackerMarker + "\n### Promotion of #33"},
 		},
 		{
 			{ID: "IC_this_run", Login: "octo-bot", Body: m + "Argo CD diff, new"},
@@ -139,8 +140,9 @@ func TestMinimizeOutdated(t *testing.T) {
 	if gql.queries != 2 {
 		t.Errorf("listing read %d pages, want 2", gql.queries)
 	}
-	if got := testutil.ToFloat64(f.Metrics().operations.WithLabelValues("graphql", "", "", "200", "POST")); got != 5 {
-		t.Errorf("graphql operations = %v, want 5", got)
+	// The bot login lookup (viewer), two list pages, three minimisations.
+	if got := testutil.ToFloat64(f.Metrics().operations.WithLabelValues("graphql", "", "", "200", "POST")); got != 6 {
+		t.Errorf("graphql operations = %v, want 6", got)
 	}
 }
 
@@ -154,6 +156,28 @@ func TestMinimizeOutdatedOfOneKind(t *testing.T) {
 	}
 	if !slices.Equal(gql.minimized, []string{"IC_old_drift"}) {
 		t.Errorf("minimised %v, want only the drift comment", gql.minimized)
+	}
+}
+
+// The tracker's comment is edited in place for the whole journey: other
+// services' minimising leaves it alone, the tracker's own touches only it.
+func TestMinimizeOutdatedTrackerComments(t *testing.T) {
+	f, gql := minimizeSetup(t)
+	ctx := context.Background()
+	client, _ := f.GraphQLForOwner(ctx, "acme")
+	if _, err := MinimizeOutdated(ctx, client, "acme", "gitops", 33, MinimizeOptions{BotLogin: "octo-bot", Tracker: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(gql.minimized, []string{"IC_tracker"}) {
+		t.Errorf("minimised %v, want only the tracker comment", gql.minimized)
+	}
+	for body, want := range map[string]bool{
+		Marker + "\n" + TrackerMarker + "\nx": true, "\n " + Marker + "\n" + TrackerMarker: true,
+		Marker + "\nx " + TrackerMarker: false, TrackerMarker: false, Marker: false,
+	} {
+		if IsTrackerComment(body) != want {
+			t.Errorf("IsTrackerComment(%q) = %v", body, !want)
+		}
 	}
 }
 

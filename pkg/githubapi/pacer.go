@@ -3,7 +3,6 @@ package githubapi
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -32,16 +31,16 @@ func (wallClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Pacer spaces content-creating calls (POST, PATCH, PUT, DELETE and
-// GraphQL mutations) per key, one key per installation or token, with a
-// token bucket: Burst calls at once, then Rate per second. Reads are not paced.
+// Pacer is the Budget of one process: a token bucket per key, one key per
+// installation or token (Burst calls at once, then Rate per second), and the
+// pauses GitHub asked for. Waiters are served in arrival order. Replicas
+// share nothing through it: use SharedBudget for that.
 type Pacer struct {
-	rate  float64
-	burst float64
-	clock Clock
+	limits limits
+	clock  Clock
 
-	mu      sync.Mutex
-	buckets map[string]*bucket
+	mu    sync.Mutex
+	sched map[string]schedule
 }
 
 // NewPacer returns a Pacer allowing burst calls at once and rate calls per
@@ -50,98 +49,60 @@ func NewPacer(rate float64, burst int, clock Clock) *Pacer {
 	if clock == nil {
 		clock = wallClock{}
 	}
-	return &Pacer{rate: rate, burst: float64(burst), clock: clock, buckets: map[string]*bucket{}}
+	return &Pacer{limits: newLimits(rate, burst), clock: clock, sched: map[string]schedule{}}
 }
 
-// Wait blocks until key may make one more content-creating call. It
+// Wait blocks until key may make one more content-creating call (Write).
+func (p *Pacer) Wait(ctx context.Context, key string) error { return p.Write(ctx, key) }
+
+// Write blocks until key may make one more content-creating call. It
 // returns at once with an error when ctx ends first or when its deadline
-// falls before the turn would come.
-func (p *Pacer) Wait(ctx context.Context, key string) error {
-	b := p.bucket(key)
-	now := p.clock.Now()
-	wait := b.reserve(now)
-	if wait <= 0 {
-		return nil
-	}
-	if deadline, ok := ctx.Deadline(); ok && now.Add(wait).After(deadline) {
-		b.release()
-		return fmt.Errorf("pacing github writes for %s: the next turn in %v is after the deadline: %w", key, wait, context.DeadlineExceeded)
-	}
-	if err := p.clock.Sleep(ctx, wait); err != nil {
-		b.release()
-		return fmt.Errorf("pacing github writes for %s: %w", key, err)
+// falls before the turn would come; the turn is given back then.
+func (p *Pacer) Write(ctx context.Context, key string) error {
+	p.mu.Lock()
+	next, start := p.limits.reserve(p.sched[key], p.clock.Now())
+	p.sched[key] = next
+	p.mu.Unlock()
+	if err := waitUntil(ctx, p.clock, "pacing github writes for "+key, start); err != nil {
+		p.mu.Lock()
+		p.sched[key] = p.limits.release(p.sched[key], p.clock.Now())
+		p.mu.Unlock()
+		return err
 	}
 	return nil
 }
 
-func (p *Pacer) bucket(key string) *bucket {
+// Read blocks while key is paused.
+func (p *Pacer) Read(ctx context.Context, key string) error {
+	p.mu.Lock()
+	until := p.sched[key].PausedUntil
+	p.mu.Unlock()
+	return waitUntil(ctx, p.clock, "waiting out github's rate limit for "+key, until)
+}
+
+// Pause holds every call of key until until.
+func (p *Pacer) Pause(_ context.Context, key string, until time.Time) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	b, ok := p.buckets[key]
-	if !ok {
-		b = &bucket{rate: p.rate, burst: p.burst}
-		p.buckets[key] = b
-	}
-	return b
+	p.sched[key] = p.limits.pause(p.sched[key], until)
+	return nil
 }
 
-// Transport paces the content-creating calls passing through it under key.
+// Levels reports every key's budget now.
+func (p *Pacer) Levels() []BudgetLevel {
+	now := p.clock.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]BudgetLevel, 0, len(p.sched))
+	for key, s := range p.sched {
+		out = append(out, p.limits.level(key, s, now))
+	}
+	return out
+}
+
+// Transport paces the calls passing through it under key.
 func (p *Pacer) Transport(key string, next http.RoundTripper) http.RoundTripper {
-	return &pacedTransport{pacer: p, key: key, next: next}
-}
-
-// bucket is one token bucket. Tokens may go negative: each caller reserves
-// its token at once and waits for its own turn, so waiters are served in
-// arrival order.
-type bucket struct {
-	mu     sync.Mutex
-	rate   float64
-	burst  float64
-	tokens float64
-	last   time.Time
-}
-
-// reserve takes a token at now and returns how long to wait before using it.
-func (b *bucket) reserve(now time.Time) time.Duration {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.last.IsZero() {
-		b.tokens, b.last = b.burst, now
-	}
-	if now.After(b.last) {
-		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
-		b.last = now
-	}
-	b.tokens--
-	if b.tokens >= 0 {
-		return 0
-	}
-	return time.Duration(-b.tokens / b.rate * float64(time.Second))
-}
-
-// release gives back a token whose caller stopped waiting.
-func (b *bucket) release() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.tokens = min(b.burst, b.tokens+1)
-}
-
-type pacedTransport struct {
-	pacer *Pacer
-	key   string
-	next  http.RoundTripper
-}
-
-func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if createsContent(req) {
-		if err := t.pacer.Wait(req.Context(), t.key); err != nil {
-			if req.Body != nil {
-				_ = req.Body.Close()
-			}
-			return nil, err
-		}
-	}
-	return t.next.RoundTrip(req)
+	return BudgetTransport(p, p.clock, key, next)
 }
 
 // createsContent reports whether req changes anything on GitHub: any

@@ -85,17 +85,20 @@ func TestPacerBurstThenRate(t *testing.T) {
 }
 
 func TestPacerQueuesWaitersInOrder(t *testing.T) {
-	b := &bucket{rate: 2, burst: 1}
+	l := newLimits(2, 1)
+	var s schedule
 	now := time.Unix(1000, 0)
 	want := []time.Duration{0, 500 * time.Millisecond, time.Second, 1500 * time.Millisecond}
 	for i, w := range want {
-		if got := b.reserve(now); got != w {
-			t.Errorf("reservation %d at the same instant waits %v, want %v", i, got, w)
+		var start time.Time
+		if s, start = l.reserve(s, now); start.Sub(now) != w {
+			t.Errorf("reservation %d at the same instant waits %v, want %v", i, start.Sub(now), w)
 		}
 	}
 	// Half a second later the second-in-line's turn has come, the others move up.
-	if got := b.reserve(now.Add(500 * time.Millisecond)); got != 1500*time.Millisecond {
-		t.Errorf("later reservation waits %v, want 1.5s", got)
+	later := now.Add(500 * time.Millisecond)
+	if _, start := l.reserve(s, later); start.Sub(later) != 1500*time.Millisecond {
+		t.Errorf("later reservation waits %v, want 1.5s", start.Sub(later))
 	}
 }
 

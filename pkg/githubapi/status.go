@@ -132,11 +132,20 @@ func (s *StatusSetter) Set(ctx context.Context, repos StatusCreator, t StatusTar
 	return s.SetContext(ctx, repos, t, StatusContext, state, Description(state, reason))
 }
 
-// SetContext sets a status with any context and description (for example
-// a toggleCommitStatus context), with the same target URL and counting.
+// SetContext sets a status with any context and description, with the same
+// target URL and counting.
 func (s *StatusSetter) SetContext(ctx context.Context, repos StatusCreator, t StatusTarget, statusContext, state, description string) error {
-	target := s.TargetURL(t, s.now())
-	status := &github.RepoStatus{State: &state, Context: &statusContext, Description: &description, TargetURL: &target}
+	return s.SetContextAs(ctx, repos, t, statusContext, state, description, s.TargetURL(t, s.now()))
+}
+
+// SetContextAs sets a status with the given description and target URL
+// (empty: none), counting it like Set. toggleCommitStatus uses it to change
+// only the state of a CI's status, keeping the CI's link and description.
+func (s *StatusSetter) SetContextAs(ctx context.Context, repos StatusCreator, t StatusTarget, statusContext, state, description, targetURL string) error {
+	status := &github.RepoStatus{State: &state, Context: &statusContext, Description: &description}
+	if targetURL != "" {
+		status.TargetURL = &targetURL
+	}
 	if _, _, err := repos.CreateStatus(ctx, t.Owner, t.Repo, t.SHA, status); err != nil {
 		return Classify(fmt.Errorf("setting status %q of %s/%s@%s to %s: %w", statusContext, t.Owner, t.Repo, t.SHA, state, err))
 	}

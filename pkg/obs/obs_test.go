@@ -2,9 +2,12 @@ package obs
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"testing"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 func TestParseLevel(t *testing.T) {
@@ -38,5 +41,24 @@ func TestNewLoggerJSON(t *testing.T) {
 	}
 	if _, err := NewLogger(LogConfig{Format: "xml"}, &buf); err == nil {
 		t.Error("unknown format accepted")
+	}
+}
+
+func TestLogLinesCarryTheTraceID(t *testing.T) {
+	var buf bytes.Buffer
+	l, err := NewLogger(LogConfig{Level: "info", Format: "json"}, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tid, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	sid, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
+	ctx := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid}))
+	l.With("service", "ingress").InfoContext(ctx, "webhook stored")
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec["trace_id"] != tid.String() || rec["span_id"] != sid.String() || rec["service"] != "ingress" {
+		t.Fatalf("record = %v", rec)
 	}
 }

@@ -3,6 +3,8 @@ package plan
 import (
 	"reflect"
 	"testing"
+
+	"github.com/telefonistka/telefonistka/pkg/config"
 )
 
 func TestAllSyncPairs(t *testing.T) {
@@ -40,5 +42,35 @@ promotionPaths:
 	want := []string{"dev/web", "staging/team/nginx", "staging/team/redis"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ChangedComponents = %q, want %q", got, want)
+	}
+}
+
+func TestCarriedLeavesOutFullySkippedComponents(t *testing.T) {
+	cfg := mustConfig(t, `
+promotionPaths:
+  - sourcePath: "staging/"
+    promotionPrs:
+      - targetPaths: [prod/us/]
+`)
+	blockUS := ComponentConfigFunc(func(path string) (*config.ComponentConfig, error) {
+		if path == "staging/redis" {
+			return config.LoadComponentConfig("staging/redis/telefonistka.yaml", []byte("promotionTargetBlockList: [\"^prod/us\"]\n"))
+		}
+		return nil, nil
+	})
+	p := Compute(Input{Config: cfg, ChangedFiles: []string{"staging/nginx/a", "staging/redis/b"}, Components: blockUS})
+	e := p.Entries[0]
+	if got := e.ComponentNames(); !reflect.DeepEqual(got, []string{"nginx", "redis"}) {
+		t.Fatalf("entry components %q", got)
+	}
+	c := e.Carried()
+	if got := c.ComponentNames(); !reflect.DeepEqual(got, []string{"nginx"}) {
+		t.Errorf("carried components %q, want nginx only", got)
+	}
+	if len(c.Skipped) != 0 || len(c.Sync) != 1 || c.SkipSet() != nil {
+		t.Errorf("carried entry: sync %v, skipped %v, skip set %v", c.Sync, c.Skipped, c.SkipSet())
+	}
+	if len(e.Components) != 2 {
+		t.Error("Carried changed the entry")
 	}
 }

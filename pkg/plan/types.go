@@ -110,6 +110,33 @@ type Entry struct {
 // HasSync reports whether the entry has anything to apply.
 func (e *Entry) HasSync() bool { return len(e.Sync) > 0 }
 
+// Carried returns the entry as its PR carries it: without the components
+// whose targets were all skipped (no sync pair, not a fan-in loser), and
+// without their skipped pairs. Titles, bodies and metadata list only these.
+func (e Entry) Carried() Entry {
+	has := map[string]bool{}
+	for _, p := range e.Sync {
+		has[p.Source()] = true
+	}
+	for _, d := range e.Duplicates {
+		has[d.Loser.Source()] = true
+	}
+	out := e
+	out.Components = nil
+	for _, c := range e.Components {
+		if has[c.Path()] {
+			out.Components = append(out.Components, c)
+		}
+	}
+	out.Skipped = nil
+	for _, p := range e.Skipped {
+		if has[p.Source()] {
+			out.Skipped = append(out.Skipped, p)
+		}
+	}
+	return out
+}
+
 // ComponentNames returns the distinct component names, sorted by bytes.
 func (e *Entry) ComponentNames() []string {
 	var names []string

@@ -40,8 +40,8 @@ func StartWithWindow(t testing.TB, dup time.Duration) *Server {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := bus.EnsureStreams(ctx, c.JS, events.Streams(dup)); err != nil {
-		t.Fatal(err)
+	if errs := bus.EnsureStreams(ctx, c, events.Streams(dup)); errs != nil {
+		t.Fatal(errs)
 	}
 	t.Cleanup(s.Stop)
 	return s

@@ -131,12 +131,17 @@ func TestPlanErrors(t *testing.T) {
 		{name: "unknown flag", args: []string{"--nope"}, code: 2},
 		{name: "positional argument", args: []string{"--files", "a", "extra"}, code: 2, stderrHas: "unexpected arguments: extra"},
 		{name: "bad range", args: []string{"--repo", repo, "--range", "main"}, code: 2, stderrHas: "--range must be BASE..HEAD"},
-		{name: "help", args: []string{"-h"}, code: 0, stderrHas: "Usage:"},
+		{name: "help", args: []string{"-h"}, code: 0, stdoutHas: "Usage:"},
 		{name: "missing repo dir", args: []string{"--repo", filepath.Join(repo, "nope"), "--files", "a/b/c"}, code: 1},
 		{name: "not a git repo", args: []string{"--repo", repo, "--range", "a..b"}, code: 1, stderrHas: "opening the git repository"},
 		{name: "configuration error", args: []string{"--repo", repo, "--files", "workspace/nginx/a"}, code: 1,
 			setup:     func(dir string) { write(t, dir, "telefonistka.yaml", "promotionPaths:\n  - sourcePath: /abs\n") },
 			stderrHas: "telefonistka.yaml:2:17: error: promotionPaths[0].sourcePath: sourcePath must be relative"},
+		{name: "YAML syntax error where it is", args: []string{"--repo", repo, "--files", "workspace/nginx/a"}, code: 1,
+			setup: func(dir string) {
+				write(t, dir, "telefonistka.yaml", "promotionPaths:\n  - sourcePath: \"workspace/\"\n    promotionPrs:\n      - targetPaths: [\"clusters/lab/c1/\"\n  - sourcePath: \"clusters/staging/\"\n")
+			},
+			stderrHas: `telefonistka.yaml:4:22: error: (root): invalid YAML: this "[" is never closed`},
 		{name: "component error fails closed", args: []string{"--repo", repo, "--files", "workspace/nginx/a,workspace/redis/a"}, code: 1,
 			setup: func(dir string) {
 				write(t, dir, "workspace/redis/telefonistka.yaml", "promotionTargetBlockList: ['(']\n")
@@ -204,9 +209,19 @@ func TestPlanRange(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	if r := runValidateCmd("--repo", exampleRepo); r.code != 0 || r.stdout != "" {
+	// The sample repository asks for Argo CD diffs: clean where argodiff
+	// has an Argo CD, one warning where it has none.
+	t.Setenv("ARGOCD_TOKEN", "")
+	t.Setenv("ARGOCD_SERVER_ADDR", "")
+	if r := runValidateCmd("--repo", exampleRepo); r.code != 0 || !strings.HasSuffix(r.stdout, "Checked telefonistka.yaml and 4 component files: 1 warning.\n") ||
+		!strings.Contains(r.stdout, "argocd.commentDiffonPR") {
+		t.Errorf("the sample repository without Argo CD: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	t.Setenv("ARGOCD_SERVER_ADDR", "argocd:443")
+	if r := runValidateCmd("--repo", exampleRepo); r.code != 0 || r.stdout != "Checked telefonistka.yaml and 4 component files: no problems found.\n" {
 		t.Errorf("the sample repository does not validate cleanly: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	t.Setenv("ARGOCD_SERVER_ADDR", "")
 	dir := copyExample(t)
 	write(t, dir, "telefonistka.yaml", "promotionPaths:\n  - sourcePath: ../up\n    promotionPrs: [{targetPaths: [a/]}]\npromtionPrLables: [x]\n")
 	write(t, dir, "workspace/redis/telefonistka.yaml", "promotionTargetAllowList: []\ndisableArgoCDDiff: maybe\n")
@@ -229,6 +244,13 @@ func TestValidate(t *testing.T) {
 		})
 	}
 
+	// A YAML syntax error is reported where it is: the "[" never closed.
+	syntaxErr := t.TempDir()
+	write(t, syntaxErr, "telefonistka.yaml", "promotionPaths:\n  - sourcePath: \"workspace/\"\n    promotionPrs:\n      - targetPaths: [\"clusters/lab/c1/\"\n  - sourcePath: \"clusters/staging/\"\n")
+	if r := runValidateCmd("--repo", syntaxErr); r.code != 1 || !strings.HasPrefix(r.stdout, `telefonistka.yaml:4:22: error: (root): invalid YAML: this "[" is never closed`) {
+		t.Errorf("syntax error: exit %d, stdout %q", r.code, r.stdout)
+	}
+
 	warnOnly := t.TempDir()
 	write(t, warnOnly, "telefonistka.yaml", "unknownKey: 1\n")
 	if r := runValidateCmd("--repo", warnOnly); r.code != 0 {
@@ -243,10 +265,100 @@ func TestValidate(t *testing.T) {
 	if r := runValidateCmd("--repo", filepath.Join(warnOnly, "missing")); r.code != 2 {
 		t.Errorf("missing directory: exit %d, want 2", r.code)
 	}
-	if r := runValidateCmd("--repo", t.TempDir(), "--json"); r.code != 0 || r.stdout != "[]\n" {
+	// A repository without telefonistka.yaml: the bot would do nothing.
+	empty := t.TempDir()
+	if r := runValidateCmd("--repo", empty, "--json"); r.code != 0 || !strings.Contains(r.stdout, `"message": "the file does not exist`) {
 		t.Errorf("empty repository: exit %d, stdout %q", r.code, r.stdout)
 	}
+	r := runValidateCmd("--repo", empty)
+	if r.code != 0 {
+		t.Errorf("empty repository: exit %d", r.code)
+	}
+	checkGolden(t, "validate-missing-repo-file", r.stdout)
 	if r := runValidateCmd("stray"); r.code != 2 {
 		t.Errorf("stray argument: exit %d, want 2", r.code)
+	}
+}
+
+// --files takes paths as people type them; a path that cannot be inside
+// the repository is a usage error, not a silently ignored file.
+func TestPlanFilesAreNormalised(t *testing.T) {
+	repo := copyExample(t)
+	want := runPlanCmd("--repo", repo, "--files", "workspace/nginx/deployment.yaml")
+	if want.code != 0 || want.stderr != "" {
+		t.Fatalf("plain path: exit %d, stderr %q", want.code, want.stderr)
+	}
+	abs, err := filepath.Abs(filepath.Join(repo, "workspace/nginx/deployment.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"./workspace/nginx/deployment.yaml", "workspace//nginx/./deployment.yaml", abs} {
+		if r := runPlanCmd("--repo", repo, "--files", f); r != want {
+			t.Errorf("--files %s: exit %d, stderr %q, stdout:\n%s", f, r.code, r.stderr, r.stdout)
+		}
+	}
+	for _, f := range []string{"../elsewhere/a.yaml", "/etc/passwd", "."} {
+		r := runPlanCmd("--repo", repo, "--files", f)
+		if r.code != 2 || !strings.Contains(r.stderr, "not") || !strings.Contains(r.stderr, "inside the repository") {
+			t.Errorf("--files %s: exit %d (want 2), stderr %q", f, r.code, r.stderr)
+		}
+	}
+}
+
+func TestPlanReportsWhatTheBotWouldDo(t *testing.T) {
+	repo := copyExample(t)
+	tests := []struct {
+		name, config string
+		files        []string
+		stderr       string
+	}{
+		// A mistyped component directory is not "already in sync".
+		{name: "plan-text-missing", files: []string{"workspace/ngnix/deployment.yaml"}},
+		// redis blocks prod us-1: that group opens no PR.
+		{name: "plan-text-skipped", files: []string{"clusters/staging/c1/redis/statefulset.yaml"}},
+		// validate's warnings (a misspelled key changes what is promoted)
+		// and dryRunMode.
+		{name: "plan-text-dry-run-warnings", files: []string{"workspace/nginx/deployment.yaml"},
+			config: "dryRunMode: true\npromotionPaths:\n  - sourcePath: workspace/\n    condition:\n      autoMerge: true\n    promotionPrs:\n      - targetPaths: [clusters/lab/c1/]\n",
+			stderr: "telefonistka.yaml:4:5: warning: promotionPaths[0].condition: unknown key \"condition\" is ignored; did you mean `conditions`?\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.config != "" {
+				write(t, repo, "telefonistka.yaml", tt.config)
+				defer copyBack(t, repo)
+			}
+			r := runPlanCmd(append([]string{"--repo", repo}, "--files", strings.Join(tt.files, ","))...)
+			if r.code != 0 || r.stderr != tt.stderr {
+				t.Fatalf("exit %d, stderr %q (want %q)", r.code, r.stderr, tt.stderr)
+			}
+			checkGolden(t, tt.name, r.stdout)
+		})
+	}
+
+	if err := os.Remove(filepath.Join(repo, "telefonistka.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	r := runPlanCmd("--repo", repo, "--files", "workspace/nginx/deployment.yaml")
+	if r.code != 0 || r.stdout != "No promotions.\n" || !strings.Contains(r.stderr, "telefonistka.yaml: warning: (root): the file does not exist") {
+		t.Errorf("without telefonistka.yaml: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestValidateWarnsAboutArgoCDWithoutConnection(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "telefonistka.yaml"), []byte("argocd:\n  commentDiffonPR: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ARGOCD_SERVER_ADDR", "")
+	t.Setenv("ARGOCD_TOKEN", "")
+	var out, errOut bytes.Buffer
+	if code := Validate(context.Background(), []string{"--repo", dir}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "warning: argocd.commentDiffonPR: Argo CD diffs need the argodiff service") {
+		t.Fatalf("exit %d, output:\n%s%s", code, out.String(), errOut.String())
+	}
+	t.Setenv("ARGOCD_SERVER_ADDR", "argocd.example.com:443")
+	out.Reset()
+	if code := Validate(context.Background(), []string{"--repo", dir}, &out, &errOut); code != 0 || strings.Contains(out.String(), "commentDiffonPR") {
+		t.Fatalf("with a connection configured there is no warning; exit %d, output:\n%s", code, out.String())
 	}
 }

@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -38,13 +39,19 @@ func (l *listFlag) Set(v string) error {
 }
 
 // parseFlags parses args into fs; it returns the exit code to use when
-// parsing ends the command (help or a usage error).
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) (int, bool) {
+// parsing ends the command: help (printed to stdout, exit 0) or a usage
+// error (stderr, exit 2).
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (int, bool) {
+	var parsed bytes.Buffer
+	fs.SetOutput(&parsed)
+	err := fs.Parse(args)
 	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK, false
-		}
+	if errors.Is(err, flag.ErrHelp) {
+		_, _ = stdout.Write(parsed.Bytes())
+		return exitOK, false
+	}
+	if err != nil {
+		_, _ = stderr.Write(parsed.Bytes())
 		return exitUsage, false
 	}
 	if fs.NArg() > 0 {

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"path"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/telefonistka/telefonistka/pkg/config"
@@ -49,8 +52,8 @@ func Plan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Var(&o.labels, "labels", "the labels the PR carries (comma-separated)")
 	fs.BoolVar(&o.json, "json", false, "print JSON")
 	fs.BoolVar(&o.showChanges, "show-changes", false, "list the files each sync pair adds, changes or deletes")
-	fs.Usage = func() { fmt.Fprint(stderr, planUsage); fs.PrintDefaults() }
-	if code, ok := parseFlags(fs, args, stderr); !ok {
+	fs.Usage = func() { fmt.Fprint(fs.Output(), planUsage); fs.PrintDefaults() }
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
 		return code
 	}
 	if (len(o.files) == 0) == (o.rangeSpec == "") {
@@ -77,7 +80,7 @@ func runPlan(ctx context.Context, o planOptions, stdout, stderr io.Writer) (int,
 	var err error
 	if o.rangeSpec != "" {
 		files, src, err = openRange(ctx, o.repo, o.rangeSpec)
-	} else {
+	} else if files, err = normalizeFiles(o.repo, files); err == nil {
 		src, err = openWorktree(o.repo)
 	}
 	if err != nil {
@@ -85,25 +88,34 @@ func runPlan(ctx context.Context, o planOptions, stdout, stderr io.Writer) (int,
 	}
 	defer func() { _ = src.Close() }() // read-only: nothing to flush, a close error changes no result
 
-	data, err := readOptional(src, config.RepoFileName)
+	data, found, err := readOptional(src, config.RepoFileName)
 	if err != nil {
 		return 0, fmt.Errorf("reading %s: %w", config.RepoFileName, err)
 	}
 	cfg, findings := config.ParseRepoConfig(config.RepoFileName, data)
+	if !found {
+		findings = append(findings, config.MissingRepoFile())
+	}
 	if config.HasErrors(findings) {
 		printFindings(stderr, findings)
 		return exitFindings, nil
 	}
 	lookup := &componentReader{src: src}
 	p := plan.Compute(plan.Input{Config: cfg, ChangedFiles: files, Labels: o.labels, Components: lookup})
+	// Warnings change what is promoted as much as errors do (a misspelled
+	// key is ignored): show them, as validate would.
+	findings = append(findings, lookup.warnings...)
+	config.SortFindings(findings)
+	printFindings(stderr, findings)
 	results, err := evaluate(ctx, src, p)
 	if err != nil {
 		return 0, err
 	}
+	header := planHeader{dryRunMode: cfg.DryRunMode}
 	if o.json {
-		err = writeJSON(stdout, results, o.showChanges)
+		err = writeJSON(stdout, header, results, o.showChanges)
 	} else {
-		err = writeText(stdout, results, o.showChanges)
+		err = writeText(stdout, header, results, o.showChanges)
 	}
 	if err != nil {
 		return 0, err
@@ -112,7 +124,7 @@ func runPlan(ctx context.Context, o planOptions, stdout, stderr io.Writer) (int,
 	for _, ce := range p.ComponentErrors {
 		var cfgErr *config.Error
 		if errors.As(ce.Err, &cfgErr) {
-			printFindings(stderr, cfgErr.Findings)
+			printFindings(stderr, config.Errors(cfgErr.Findings))
 		} else {
 			fmt.Fprintf(stderr, "%s: %v\n", ce.ComponentPath, ce.Err)
 		}
@@ -124,30 +136,72 @@ func runPlan(ctx context.Context, o planOptions, stdout, stderr io.Writer) (int,
 	return code, nil
 }
 
-func readOptional(src source, name string) ([]byte, error) {
-	data, err := src.ReadFile(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+// normalizeFiles turns --files values into repository paths: "./a/b" and
+// "a//b" become "a/b", an absolute path inside repoDir becomes relative to
+// it. A path that still does not name a file inside the repository is a
+// usage error, not a silently ignored file.
+func normalizeFiles(repoDir string, files []string) ([]string, error) {
+	out := make([]string, 0, len(files))
+	for _, f := range files {
+		p := f
+		if filepath.IsAbs(p) {
+			root, err := filepath.Abs(repoDir)
+			if err != nil {
+				return nil, err
+			}
+			if p, err = filepath.Rel(root, p); err != nil {
+				return nil, usageError{fmt.Sprintf("--files %q is not inside the repository %s", f, repoDir)}
+			}
+		}
+		p = path.Clean(filepath.ToSlash(p))
+		if !config.SafeRepoPath(p) {
+			return nil, usageError{fmt.Sprintf("--files %q is not a path inside the repository (give paths relative to --repo, e.g. workspace/nginx/values.yaml)", f)}
+		}
+		out = append(out, p)
 	}
-	return data, err
+	return out, nil
 }
 
-// componentReader reads component files from the source.
-type componentReader struct{ src source }
+// readOptional reads name; found is false when it does not exist.
+func readOptional(src source, name string) (data []byte, found bool, err error) {
+	data, err = src.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	return data, err == nil, err
+}
+
+// componentReader reads component files from the source and keeps their
+// warnings.
+type componentReader struct {
+	src      source
+	warnings []config.Finding
+}
 
 func (c *componentReader) ComponentConfig(componentPath string) (*config.ComponentConfig, error) {
 	name := componentPath + "/" + config.RepoFileName
-	data, err := readOptional(c.src, name)
+	data, _, err := readOptional(c.src, name)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", name, err)
 	}
-	return config.LoadComponentConfig(name, data)
+	cc, findings := config.ParseComponentConfig(name, data)
+	if config.HasErrors(findings) {
+		return nil, &config.Error{File: name, Findings: findings}
+	}
+	c.warnings = append(c.warnings, findings...)
+	return cc, nil
 }
 
 // result is a plan entry with what its trees say.
 type result struct {
 	planned comments.Planned
 	changes []treesync.PairChanges
+	// missing are source directories that exist neither in the checkout
+	// nor at their targets: nothing to promote (often a mistyped path).
+	missing []string
+	// opensPR is false when every target is skipped or every source is
+	// missing.
+	opensPR bool
 }
 
 // evaluate reads the trees under the entries' directories once and decides,
@@ -181,14 +235,26 @@ func evaluate(ctx context.Context, src source, p *plan.Plan) ([]result, error) {
 			pairs[j] = treesync.Pair{Source: s.Source(), Target: s.Target()}
 		}
 		r := treesync.Compute(ix, ix, pairs)
-		title, _ := prtext.Title(e.ComponentNames(), e.TargetDescription)
-		pl := comments.Planned{Entry: e, AlreadyInSync: r.InSync, Title: title}
+		var missing []string
+		for _, s := range e.Sync {
+			if len(ix.Under(cleanDir(s.Source()))) == 0 && len(ix.Under(cleanDir(s.Target()))) == 0 {
+				missing = append(missing, cleanDir(s.Source()))
+			}
+		}
+		// Pairs where neither side exists are not "in sync": they name
+		// nothing at all.
+		nothing := len(missing) > 0 && len(missing) == len(e.Sync)
+		inSync := r.InSync && !nothing
+		missing = slices.Compact(slices.Sorted(slices.Values(missing)))
+		carried := e.Carried() // the title the PR gets: without fully skipped components
+		title, _ := prtext.Title(carried.ComponentNames(), e.TargetDescription)
+		pl := comments.Planned{Entry: e, AlreadyInSync: inSync, Title: title}
 		for _, d := range e.Duplicates {
 			if !ix.SameContent(d.Winner.Source(), d.Loser.Source()) {
 				pl.DifferingDuplicates = append(pl.DifferingDuplicates, d)
 			}
 		}
-		out = append(out, result{planned: pl, changes: r.Pairs})
+		out = append(out, result{planned: pl, changes: r.Pairs, missing: missing, opensPR: e.HasSync() && !nothing})
 	}
 	return out, nil
 }

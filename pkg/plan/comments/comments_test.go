@@ -91,9 +91,11 @@ func TestBuiltinGolden(t *testing.T) {
 		"too-large-pr":        func() (string, error) { return r.TooLargePR(3000) },
 		"config-error":        func() (string, error) { return r.ConfigError(findings) },
 		"superseded-pr":       func() (string, error) { return r.Superseded(77) },
+		"superseded-original": func() (string, error) { return r.SupersededOriginal(78) },
 		"in-sync-pr":          func() (string, error) { return r.InSync() },
 		"auto-approve-failed": func() (string, error) { return r.AutoApproveFailed("approver credentials are not configured") },
 		"auto-merge-failed":   func() (string, error) { return r.AutoMergeFailed(43, "Pull Request is not mergeable") },
+		"foreign-push-pr":     func() (string, error) { return r.ForeignPush("0123456789abcdef0123456789abcdef01234567") },
 	}
 	for name, render := range cases {
 		t.Run(name, func(t *testing.T) {

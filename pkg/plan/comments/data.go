@@ -98,6 +98,12 @@ func (r *Renderer) Superseded(newPR int) (string, error) {
 	return r.Render("supersededPr", SupersededData{NewPrNumber: newPR})
 }
 
+// SupersededOriginal renders the comment that closes a promotion PR the
+// original Telefonistka left open, pointing at the PR its changes continue in.
+func (r *Renderer) SupersededOriginal(newPR int) (string, error) {
+	return r.Render("supersededOriginalPr", SupersededData{NewPrNumber: newPR})
+}
+
 // InSync renders the comment that closes a promotion PR whose targets
 // already match their sources.
 func (r *Renderer) InSync() (string, error) { return r.Render("inSyncPr", struct{}{}) }
@@ -123,4 +129,18 @@ type AutoMergeFailedData struct {
 // promotion PR failed permanently.
 func (r *Renderer) AutoMergeFailed(prNumber int, message string) (string, error) {
 	return r.Render("autoMergeFailed", AutoMergeFailedData{PrNumber: prNumber, Message: message})
+}
+
+// ForeignPushData is the data of foreignPushPr.
+type ForeignPushData struct {
+	BotCommit string // the first 7 hex of the commit Telefonistka last wrote
+}
+
+// ForeignPush renders the comment on a promotion PR someone else pushed to:
+// the bot no longer approves or merges it.
+func (r *Renderer) ForeignPush(botCommit string) (string, error) {
+	if len(botCommit) > 7 {
+		botCommit = botCommit[:7]
+	}
+	return r.Render("foreignPushPr", ForeignPushData{BotCommit: botCommit})
 }

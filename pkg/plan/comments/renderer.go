@@ -13,9 +13,11 @@
 //	too-large-pr-comment.gotmpl          tooLargePr          TooLargeData
 //	config-error-comment.gotmpl          configError         ConfigErrorData
 //	superseded-pr-comment.gotmpl         supersededPr        SupersededData
+//	superseded-original-pr-comment.gotmpl supersededOriginalPr SupersededData
 //	in-sync-pr-comment.gotmpl            inSyncPr            struct{}
 //	auto-approve-failed-comment.gotmpl   autoApproveFailed   AutoApproveFailedData
 //	auto-merge-failed-comment.gotmpl     autoMergeFailed     AutoMergeFailedData
+//	foreign-push-pr-comment.gotmpl       foreignPushPr       ForeignPushData
 //
 // Overrides are parsed on top of the built-in set, so they may reuse the
 // built-in sub-template "dryRunBlock". A missing override file falls back to
@@ -37,16 +39,18 @@ var builtins embed.FS
 
 // Files maps each template file name to the template it defines.
 var Files = map[string]string{
-	"dry-run-pr-comment.gotmpl":          "dryRunMsg",
-	"auto-merge-comment.gotmpl":          "autoMerge",
-	"promotion-failed-comment.gotmpl":    "promotionFailed",
-	"cycle-guard-comment.gotmpl":         "cycleGuard",
-	"too-large-pr-comment.gotmpl":        "tooLargePr",
-	"config-error-comment.gotmpl":        "configError",
-	"superseded-pr-comment.gotmpl":       "supersededPr",
-	"in-sync-pr-comment.gotmpl":          "inSyncPr",
-	"auto-approve-failed-comment.gotmpl": "autoApproveFailed",
-	"auto-merge-failed-comment.gotmpl":   "autoMergeFailed",
+	"dry-run-pr-comment.gotmpl":             "dryRunMsg",
+	"auto-merge-comment.gotmpl":             "autoMerge",
+	"promotion-failed-comment.gotmpl":       "promotionFailed",
+	"cycle-guard-comment.gotmpl":            "cycleGuard",
+	"too-large-pr-comment.gotmpl":           "tooLargePr",
+	"config-error-comment.gotmpl":           "configError",
+	"superseded-pr-comment.gotmpl":          "supersededPr",
+	"superseded-original-pr-comment.gotmpl": "supersededOriginalPr",
+	"in-sync-pr-comment.gotmpl":             "inSyncPr",
+	"auto-approve-failed-comment.gotmpl":    "autoApproveFailed",
+	"auto-merge-failed-comment.gotmpl":      "autoMergeFailed",
+	"foreign-push-pr-comment.gotmpl":        "foreignPushPr",
 }
 
 // Renderer renders comments. It is safe for concurrent use.

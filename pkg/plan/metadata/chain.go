@@ -29,6 +29,23 @@ func (o Origin) Depth() int {
 	return len(o.Metadata.PreviousPromotionPaths)
 }
 
+// parents returns the history keys the origin PR came out of: the origin
+// PRs its metadata names; for metadata written by the original (a single
+// chain, no originPrs), its newest history level; none for a person's PR.
+func (o Origin) parents() []string {
+	if o.Metadata == nil {
+		return []string{}
+	}
+	out := []string{}
+	for _, n := range o.Metadata.OriginPrs {
+		out = append(out, strconv.Itoa(n))
+	}
+	if keys := o.Metadata.HistoryKeys(); len(out) == 0 && len(keys) > 0 {
+		out = append(out, keys[len(keys)-1])
+	}
+	return out
+}
+
 // TooDeep reports whether the cycle guard stops this origin.
 func (o Origin) TooDeep() bool { return o.Depth() >= MaxChainDepth }
 
@@ -88,6 +105,7 @@ func Build(p Promotion, origins []Origin) Metadata {
 	m := Metadata{
 		PromotedPaths:          slices.Clone(p.PromotedPaths),
 		PreviousPromotionPaths: map[string]PromotionPath{},
+		HistoryParents:         map[string][]string{},
 		PromotionKey:           p.Key,
 		Components:             slices.Clone(p.Components),
 		SourceCommit:           p.SourceCommit,
@@ -102,8 +120,13 @@ func Build(p Promotion, origins []Origin) Metadata {
 			for k, v := range o.Metadata.PreviousPromotionPaths {
 				m.PreviousPromotionPaths[k] = v
 			}
+			for k, v := range o.Metadata.HistoryParents {
+				m.HistoryParents[k] = slices.Clone(v)
+			}
 		}
-		m.PreviousPromotionPaths[strconv.Itoa(o.Number)] = PromotionPath{SourcePath: p.SourceLabel, TargetPaths: slices.Clone(p.Targets)}
+		key := strconv.Itoa(o.Number)
+		m.PreviousPromotionPaths[key] = PromotionPath{SourcePath: p.SourceLabel, TargetPaths: slices.Clone(p.Targets)}
+		m.HistoryParents[key] = o.parents()
 		m.OriginPrs = append(m.OriginPrs, o.Number)
 	}
 	finish(&m)
@@ -136,6 +159,12 @@ func Merge(existing, next Metadata) Metadata {
 	for _, src := range []map[string]PromotionPath{existing.PreviousPromotionPaths, next.PreviousPromotionPaths} {
 		for k, v := range src {
 			m.PreviousPromotionPaths[k] = v
+		}
+	}
+	m.HistoryParents = map[string][]string{}
+	for _, src := range []map[string][]string{existing.HistoryParents, next.HistoryParents} {
+		for k, v := range src {
+			m.HistoryParents[k] = slices.Clone(v)
 		}
 	}
 	if m.BranchCommit == "" {

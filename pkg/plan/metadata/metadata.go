@@ -31,6 +31,7 @@ const (
 	fieldSourceCommit           = "sourceCommit"
 	fieldBranchCommit           = "branchCommit"
 	fieldPolicy                 = "policy"
+	fieldHistoryParents         = "historyParents"
 )
 
 // PromotionPath is one level of a chain's history.
@@ -53,13 +54,18 @@ type Metadata struct {
 	PromotedPaths []string
 	// PreviousPromotionPaths maps a PR number (as a string) to its level.
 	PreviousPromotionPaths map[string]PromotionPath
-	OriginalPrAuthors      []string
-	OriginPrs              []int
-	PromotionKey           string
-	Components             []ComponentRef
-	SourceCommit           string
-	BranchCommit           string
-	Policy                 string
+	// HistoryParents maps a history key to the keys its PR came out of (the
+	// origin PRs of that promotion PR; a root, a person's merge, has none),
+	// so unrelated chains one supersede PR carries render as siblings.
+	// Levels written by the original have no entry.
+	HistoryParents    map[string][]string
+	OriginalPrAuthors []string
+	OriginPrs         []int
+	PromotionKey      string
+	Components        []ComponentRef
+	SourceCommit      string
+	BranchCommit      string
+	Policy            string
 	// Extra holds fields this version does not know, kept on rewrite.
 	Extra map[string]json.RawMessage
 }
@@ -87,6 +93,11 @@ func (m Metadata) MarshalJSON() ([]byte, error) {
 	out[fieldSourceCommit] = m.SourceCommit
 	out[fieldBranchCommit] = m.BranchCommit
 	out[fieldPolicy] = m.Policy
+	parents := make(map[string][]string, len(m.HistoryParents))
+	for k, v := range m.HistoryParents {
+		parents[k] = nonNil(v)
+	}
+	out[fieldHistoryParents] = parents
 	return marshalPlain(out)
 }
 
@@ -127,6 +138,7 @@ func (m *Metadata) UnmarshalJSON(data []byte) error {
 		fieldSourceCommit:           &m.SourceCommit,
 		fieldBranchCommit:           &m.BranchCommit,
 		fieldPolicy:                 &m.Policy,
+		fieldHistoryParents:         &m.HistoryParents,
 	}
 	for k, v := range raw {
 		dst, known := fields[k]

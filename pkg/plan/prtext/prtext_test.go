@@ -118,6 +118,18 @@ func TestBodyGolden(t *testing.T) {
 			Notes:           []string{"Note: prod/eu/nginx had several sources in this change; dev/a/nginx was used, dev/b/nginx was not."},
 			IncludesOrigins: []int{11, 10, 11}},
 		"body-title-overflow": {ComponentNames: names, TitleOverflow: overflow, Metadata: metadata.Metadata{}},
+		// Two unrelated chains in one supersede PR (#1 -> #2 and #5 -> #6)
+		// are siblings; #8, a PR that carried #2 and #5, sits below both.
+		"body-sibling-chains": {ComponentNames: []string{"nginx", "redis"}, IncludesOrigins: []int{2, 6}, Metadata: metadata.Metadata{
+			PreviousPromotionPaths: map[string]metadata.PromotionPath{
+				"1": {SourcePath: "workspace/", TargetPaths: []string{"clusters/staging/c1/"}},
+				"2": {SourcePath: "clusters/staging/c1/", TargetPaths: []string{"clusters/prod/eu-1/"}},
+				"5": {SourcePath: "workspace/", TargetPaths: []string{"clusters/staging/c1/"}},
+				"6": {SourcePath: "clusters/staging/c1/", TargetPaths: []string{"clusters/prod/eu-1/"}},
+				"8": {SourcePath: "clusters/prod/eu-1/", TargetPaths: []string{"clusters/prod/eu-2/"}},
+			},
+			HistoryParents: map[string][]string{"1": {}, "2": {"1"}, "5": {}, "6": {"5"}, "8": {"2", "6"}},
+		}},
 	}
 	for name, in := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -134,6 +146,22 @@ func TestBodyGolden(t *testing.T) {
 			}
 			checkGolden(t, "testdata/"+name+".golden", body)
 		})
+	}
+}
+
+// Levels written by the original carry no parents: each sits one step
+// below the level before it, as the original lays them out.
+func TestHistoryWithoutParentsKeepsTheOriginalLayout(t *testing.T) {
+	m := metadata.Metadata{PreviousPromotionPaths: map[string]metadata.PromotionPath{
+		"3": {SourcePath: "a/", TargetPaths: []string{"b/"}},
+		"9": {SourcePath: "b/", TargetPaths: []string{"c/"}},
+		"4": {SourcePath: "x/", TargetPaths: []string{"y/"}},
+	}}
+	want := "↘️  #3  `a/` ➡️  \n" + indent + "`b/`  \n" +
+		indent + "↘️  #4  `x/` ➡️  \n" + indent + indent + "`y/`  \n" +
+		indent + indent + "↘️  #9  `b/` ➡️  \n" + indent + indent + indent + "`c/`  \n"
+	if got := History(m, nil); got != want {
+		t.Errorf("History =\n%s\nwant\n%s", got, want)
 	}
 }
 

@@ -81,23 +81,39 @@ func Body(in BodyInput) (string, error) {
 }
 
 // History renders the history lines of the metadata, hiding targets in
-// skipSet at every level.
+// skipSet at every level. Levels come in ascending key order. A level is
+// indented one step below the deepest of its parents (HistoryParents), so
+// unrelated chains a supersede PR carries are siblings; a level without a
+// recorded parent (written by the original) is one step below the level
+// before it, the original's layout.
 func History(m metadata.Metadata, skipSet []string) string {
 	skip := map[string]bool{}
 	for _, s := range skipSet {
 		skip[config.CanonicalDir(s)] = true
 	}
 	var b strings.Builder
-	for i, key := range m.HistoryKeys() {
+	depth := map[string]int{}
+	previous := -1
+	for _, key := range m.HistoryKeys() {
+		d := previous + 1
+		if parents, known := m.HistoryParents[key]; known {
+			d = 0
+			for _, p := range parents {
+				if pd, ok := depth[p]; ok {
+					d = max(d, pd+1)
+				}
+			}
+		}
+		depth[key], previous = d, d
 		level := m.PreviousPromotionPaths[key]
-		fmt.Fprintf(&b, "%s↘️  #%s  `%s` ➡️  \n", strings.Repeat(indent, i), key, level.SourcePath)
+		fmt.Fprintf(&b, "%s↘️  #%s  `%s` ➡️  \n", strings.Repeat(indent, d), key, level.SourcePath)
 		targets := slices.Clone(level.TargetPaths)
 		slices.Sort(targets)
 		for _, t := range targets {
 			if skip[config.CanonicalDir(t)] {
 				continue
 			}
-			fmt.Fprintf(&b, "%s`%s`  \n", strings.Repeat(indent, i+1), t)
+			fmt.Fprintf(&b, "%s`%s`  \n", strings.Repeat(indent, d+1), t)
 		}
 	}
 	return b.String()
