@@ -106,11 +106,11 @@ func connect(ctx context.Context, target events.Repo, host string) (bump.GitHub,
 	if err != nil {
 		return nil, err
 	}
-	client, err := f.ForOwner(ctx, target.Owner)
-	if err != nil {
+	// Authenticate now, so credentials that do not work are reported as such.
+	if _, err := f.ForOwner(ctx, target.Owner); err != nil {
 		return nil, err
 	}
-	return bump.NewGitHub(client, target.Owner, target.Name), nil
+	return githubapi.NewGitHub(f, nil), nil
 }
 
 // githubConfig is the GitHub configuration of the environment, with host
@@ -177,7 +177,7 @@ func parseCLI(command, mode string, args []string, getenv func(string) string) (
 	str(&r.TargetFile, "target-file", "f", "TARGET_FILE", "path", "The file to bump, from the repo root")
 	str(&p.host, "github-host", "g", "", "host", "GitHub Enterprise host, for all calls (default $GITHUB_URL or $GITHUB_HOST)")
 	str(&r.TriggeringRepo, "triggering-repo", "p", "GITHUB_REPOSITORY", "owner/repo", "The code repo that triggered the bump")
-	str(&r.TriggeringSHA, "triggering-repo-sha", "s", "GITHUB_SHA", "sha", "Its commit SHA")
+	str(&r.TriggeringSHA, "triggering-repo-sha", "s", "GITHUB_SHA", "sha", "Its commit SHA, or a tag (any name safe in a branch name)")
 	str(&r.TriggeringActor, "triggering-actor", "a", "GITHUB_ACTOR", "login", "The PR assignee")
 	fs.BoolVar(&r.AutoMerge, "auto-merge", false, "Merge the PR right after opening it")
 	p.flags = append(p.flags, cliFlag{long: "auto-merge", usage: "Merge the PR right after opening it"})

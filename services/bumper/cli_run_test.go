@@ -118,6 +118,24 @@ func TestCLIBumpRegexAndOverwrite(t *testing.T) {
 	}
 }
 
+// A tag works as --triggering-repo-sha, as it did with the original.
+func TestCLITagAsTriggeringSHA(t *testing.T) {
+	em := startEmulator(t)
+	code, stdout, stderr := runCLI(t, "bump-yaml", "-t", gitopsRepo, "-f", valuesFile, "-p", "acme/billing", "-s", "v1.5.0",
+		"--address", ".image.tag", "-n", "v1.5.0")
+	if code != ExitOK || !strings.HasSuffix(stdout, "/pull/1\n") {
+		t.Fatalf("exit %d, stdout %q\n%s", code, stdout, stderr)
+	}
+	got, err := em.ReadFile(gitopsRepo, "artifact_version_bump/acme/billing/v1.5.0", valuesFile)
+	if err != nil || got != "image:\n  tag: v1.5.0 # deployed\n" {
+		t.Errorf("branch file %q, %v", got, err)
+	}
+	prs, _ := em.PullRequests(gitopsRepo)
+	if len(prs) != 1 || !strings.Contains(prs[0].Body, "acme/billing@v1.5.0") {
+		t.Errorf("PRs %+v", prs)
+	}
+}
+
 func TestCLIUnchanged(t *testing.T) {
 	em := startEmulator(t)
 	code, stdout, stderr := runCLI(t, "bump-yaml", commonArgs("--address", ".image.tag", "-n", "v1.4.0")...)
@@ -142,7 +160,7 @@ func TestCLIFailuresExit1NamingTheStep(t *testing.T) {
 		{"missing target file", "bump-yaml", []string{"-t", gitopsRepo, "-f", "nope.yaml", "-p", "acme/billing", "-s", testSHA, "--address", ".a", "-n", "b"},
 			"telefonistka bump-yaml: computing the new content of nope.yaml: nope.yaml does not exist on main"},
 		{"missing target repo", "bump-yaml", []string{"-t", "acme/none", "-f", "v.yaml", "-p", "acme/billing", "-s", testSHA, "--address", ".a", "-n", "b"},
-			"telefonistka bump-yaml: reading the repository: getting acme/none"},
+			"telefonistka bump-yaml: reading the repository: reading repository acme/none"},
 		{"missing local file", "bump-overwrite", commonArgs("-c", "/nonexistent/file"), "telefonistka bump-overwrite: reading --file: open /nonexistent/file"},
 	}
 	for _, c := range cases {

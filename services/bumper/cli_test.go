@@ -145,7 +145,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"bad address", "bump-yaml", append([]string{"--address", ".a[", "-n", "x"}, common...), "parsing the address"},
 		{"address reading the environment", "bump-yaml", append([]string{"--address", "env(HOME)", "-n", "x"}, common...), "not allowed"},
 		{"bad target repo", "bump-yaml", []string{"--address", ".a", "-n", "x", "-t", "gitops", "-f", "v.yaml", "-p", "acme/billing", "-s", testSHA}, "targetRepo"},
-		{"bad sha", "bump-yaml", []string{"--address", ".a", "-n", "x", "-t", "acme/gitops", "-f", "v.yaml", "-p", "acme/billing", "-s", "main"}, "not a commit SHA"},
+		{"sha unsafe in a branch name", "bump-yaml", []string{"--address", ".a", "-n", "x", "-t", "acme/gitops", "-f", "v.yaml", "-p", "acme/billing", "-s", "v1..2"}, `triggeringSha "v1..2" contains`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

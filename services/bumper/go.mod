@@ -64,7 +64,7 @@ require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/cloudflare/circl v1.3.7 // indirect
 	github.com/golang-jwt/jwt/v4 v4.5.2 // indirect
-	github.com/google/go-github/v52 v52.0.0
+	github.com/google/go-github/v52 v52.0.0 // indirect
 	github.com/google/go-github/v72 v72.0.0 // indirect
 	github.com/google/go-querystring v1.1.0 // indirect
 	github.com/kelseyhightower/envconfig v1.4.0
@@ -87,7 +87,7 @@ require (
 	github.com/elliotchance/orderedmap v1.7.1 // indirect
 	github.com/fatih/color v1.18.0 // indirect
 	github.com/goccy/go-json v0.10.4 // indirect
-	github.com/goccy/go-yaml v1.13.3 // indirect
+	github.com/goccy/go-yaml v1.19.2 // indirect
 	github.com/jinzhu/copier v0.4.0 // indirect
 	github.com/magiconair/properties v1.8.9 // indirect
 	github.com/mattn/go-colorable v0.1.13 // indirect
@@ -99,6 +99,7 @@ require (
 	github.com/telefonistka/telefonistka/pkg/events v0.0.0
 	github.com/telefonistka/telefonistka/pkg/githubapi v0.0.0
 	github.com/telefonistka/telefonistka/pkg/obs v0.0.0
+	github.com/telefonistka/telefonistka/pkg/plan v0.0.0
 	github.com/yuin/gopher-lua v1.1.1 // indirect
 	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
@@ -116,3 +117,7 @@ replace github.com/telefonistka/telefonistka/pkg/obs => ../../pkg/obs
 replace github.com/telefonistka/telefonistka/pkg/bus => ../../pkg/bus
 
 replace github.com/telefonistka/telefonistka/pkg/app => ../../pkg/app
+
+replace github.com/telefonistka/telefonistka/pkg/plan => ../../pkg/plan
+
+replace github.com/telefonistka/telefonistka/pkg/config => ../../pkg/config

@@ -20,6 +20,7 @@ func prepare(r *events.BumpRequested) (events.Repo, bump.Request, error) {
 		return events.Repo{}, bump.Request{}, err
 	}
 	req := bump.Request{
+		Repo:           target,
 		File:           r.TargetFile,
 		TriggeringRepo: r.TriggeringRepo,
 		SHA:            r.TriggeringSHA,

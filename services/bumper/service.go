@@ -9,12 +9,12 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/google/go-github/v52/github"
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/telefonistka/telefonistka/pkg/app"
 	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/events"
+	"github.com/telefonistka/telefonistka/pkg/githubapi"
 	"github.com/telefonistka/telefonistka/services/bumper/internal/bump"
 )
 
@@ -22,7 +22,7 @@ import (
 const Name = "bumper"
 
 // Builder registers the service with pkg/app.
-var Builder = app.Builder{Name: Name, New: New}
+var Builder = app.Builder{Name: Name, New: New, Check: app.Settings(LoadConfig, true)}
 
 // Config is the service's configuration, read from the environment.
 type Config struct {
@@ -54,18 +54,12 @@ func LoadConfig() (Config, error) {
 	return c, c.Validate()
 }
 
-// clients gives the REST client of the main identity for a repository owner
-// (githubapi.Factory implements it).
-type clients interface {
-	ForOwner(ctx context.Context, owner string) (*github.Client, error)
-}
-
 // Service consumes bump.requested.
 type Service struct {
-	env     *app.Env
-	cfg     Config
-	clients clients
-	runner  *bump.Runner
+	env    *app.Env
+	cfg    Config
+	gh     bump.GitHub
+	runner *bump.Runner
 }
 
 // New builds the service from the environment.
@@ -74,25 +68,22 @@ func New(_ context.Context, env *app.Env) (app.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	gh, err := env.GitHub()
+	f, err := env.GitHub()
 	if err != nil {
 		return nil, err
 	}
-	return newService(env, cfg, gh), nil
+	return newService(env, cfg, githubapi.NewGitHub(f, nil)), nil
 }
 
-func newService(env *app.Env, cfg Config, c clients) *Service {
-	return &Service{env: env, cfg: cfg, clients: c, runner: &bump.Runner{Log: env.Log.With("service", Name)}}
+func newService(env *app.Env, cfg Config, gh bump.GitHub) *Service {
+	return &Service{env: env, cfg: cfg, gh: gh, runner: &bump.Runner{Log: env.Log.With("service", Name)}}
 }
 
 // ConsumerSpec is the service's durable consumer.
 func (s *Service) ConsumerSpec() events.ConsumerSpec {
-	return events.ConsumerSpec{
-		Durable:        Name,
-		Stream:         events.StreamBump,
-		FilterSubjects: []string{events.FilterFor(events.TypeBumpRequested)},
-		MaxDeliver:     s.cfg.MaxDeliver,
-	}
+	spec := events.Consumer(events.ConsumerBumper)
+	spec.MaxDeliver = s.cfg.MaxDeliver
+	return spec
 }
 
 // Run consumes requests until ctx is done.
@@ -115,13 +106,9 @@ func (s *Service) handle(ctx context.Context, m *bus.Message) error {
 		return s.failed(ctx, m, &r, nil, "checking the request", bump.Invalid(err))
 	}
 	req.CompleteAdopted = true
-	client, err := s.clients.ForOwner(ctx, target.Owner)
-	if err != nil {
-		return s.failed(ctx, m, &r, nil, "authenticating for "+target.Owner, err)
-	}
 	runner := *s.runner
 	runner.Log = m.Log.With("repo", target.String(), "file", r.TargetFile, "triggering_repo", r.TriggeringRepo, "sha", r.TriggeringSHA)
-	res, err := runner.Run(ctx, bump.NewGitHub(client, target.Owner, target.Name), req)
+	res, err := runner.Run(ctx, s.gh, req)
 	if err != nil {
 		var se *bump.StepError
 		stepName := "bumping"
@@ -149,9 +136,9 @@ func (s *Service) handle(ctx context.Context, m *bus.Message) error {
 // acknowledged (the event is its record); an exhausted one is returned so the
 // runtime dead-letters it too.
 func (s *Service) failed(ctx context.Context, m *bus.Message, r *events.BumpRequested, res *bump.Result, stepName string, err error) error {
-	permanent := bump.IsPermanent(err)
+	permanent := bus.IsPermanent(err)
 	retry := fmt.Errorf("%s: %w", stepName, err)
-	if delay, rateLimited := bump.RetryDelay(err); rateLimited {
+	if delay, rateLimited := bus.RetryDelay(err); rateLimited {
 		retry = bus.RetryAfter(retry, delay)
 	}
 	if !permanent && !m.Final(retry) {

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v52/github"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -18,14 +17,8 @@ import (
 	"github.com/telefonistka/telefonistka/pkg/bus/bustest"
 	"github.com/telefonistka/telefonistka/pkg/emulator"
 	"github.com/telefonistka/telefonistka/pkg/events"
+	"github.com/telefonistka/telefonistka/pkg/githubapi"
 )
-
-// emulatorClients gives clients on the emulator, for every owner.
-type emulatorClients struct{ em *emulator.Emulator }
-
-func (c emulatorClients) ForOwner(context.Context, string) (*github.Client, error) {
-	return github.NewEnterpriseClient(c.em.URL(), c.em.URL(), nil)
-}
 
 // serviceHarness runs the service on an embedded JetStream against the
 // emulator.
@@ -65,7 +58,11 @@ func startService(t *testing.T) *serviceHarness {
 		Registry:   reg,
 		BusMetrics: bus.NewMetrics(reg),
 	}
-	svc := newService(env, Config{Concurrency: 2, MaxDeliver: 3}, emulatorClients{em})
+	f, err := githubapi.NewFactory(githubapi.Config{OAuthToken: "any", URL: em.URL()}, githubapi.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := newService(env, Config{Concurrency: 2, MaxDeliver: 3}, githubapi.NewGitHub(f, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()

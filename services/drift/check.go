@@ -38,23 +38,45 @@ type checker struct {
 //     publish drift.detected or drift.cleared.
 func (c *checker) check(ctx context.Context) (outcome, error) {
 	api, run := c.api, c.run
-	base, err := api.branchHead(ctx, run.DefaultBranch)
-	if err != nil {
-		return outcome{}, err
+	base := run.BaseSHA
+	if base == "" {
+		var err error
+		if base, err = api.branchHead(ctx, run.DefaultBranch); err != nil {
+			return outcome{}, err
+		}
 	}
 	// A redelivery minimises again: a comment an earlier delivery posted
 	// but did not live to record would otherwise stay next to its repost.
-	if !c.rec.Minimized || c.msg.Delivery > 1 {
+	// The first delivery of a PR just opened has nothing to minimise: the
+	// run is marked minimised without asking GitHub (argodiff waits for it).
+	firstLook := run.Opened && c.msg.Delivery == 1
+	switch {
+	case firstLook && !c.rec.Minimized:
+		if err := c.update(ctx, func(r *events.PRCheckRun) { r.Minimized = true }); err != nil {
+			return outcome{}, err
+		}
+	case !firstLook && (!c.rec.Minimized || c.msg.Delivery > 1):
 		if err := c.minimise(ctx); err != nil {
 			return outcome{}, err
 		}
 	}
 	repoData, _, err := api.file(ctx, base, config.RepoFileName)
+	tooLarge, err := configError(err)
 	if err != nil {
 		return outcome{}, err
 	}
 	cfg, repoFindings := config.ParseRepoConfig(config.RepoFileName, repoData)
+	if tooLarge != nil {
+		cfg, repoFindings = nil, tooLarge.Findings
+	}
 	findings := config.Errors(repoFindings)
+	if c.s.cfg.JoinArgoDiff && cfg != nil && cfg.ArgoCD.CommentDiffOnPR {
+		// The Argo CD diff reports on this run too: the final status waits
+		// for it (this check has not finished, so the run cannot end first).
+		if err := c.update(ctx, func(r *events.PRCheckRun) { r.Expect(events.CheckerArgoDiff) }); err != nil {
+			return outcome{}, err
+		}
+	}
 
 	files, err := api.pullFiles(ctx, run.PR)
 	if err != nil {
@@ -115,11 +137,7 @@ func (c *checker) minimise(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	gql, err := c.s.clients.GraphQLForOwner(ctx, c.run.Repo.Owner)
-	if err != nil {
-		return err
-	}
-	n, err := githubapi.MinimizeOutdated(ctx, gql, c.run.Repo.Owner, c.run.Repo.Name, c.run.PR,
+	n, err := c.s.gh.MinimizeOutdated(ctx, c.run.Repo, c.run.PR,
 		githubapi.MinimizeOptions{BotLogin: bot, Exclude: c.rec.CommentNodeIDs()})
 	if err != nil {
 		return err
@@ -132,7 +150,7 @@ func (c *checker) minimise(ctx context.Context) error {
 
 // update changes the run record and keeps what was stored.
 func (c *checker) update(ctx context.Context, change func(*events.PRCheckRun)) error {
-	next, err := c.s.runs.modify(ctx, c.run.key(), c.run.ID, change)
+	next, err := c.s.runs.Modify(ctx, c.run.key(), c.run.ID, change)
 	if err != nil {
 		return err
 	}
@@ -145,15 +163,20 @@ func (c *checker) update(ctx context.Context, change func(*events.PRCheckRun)) e
 // validateChanged validates, at the PR head, every telefonistka.yaml the PR
 // adds or modifies: the root one as the repository file, the others as
 // component files. It returns the error findings.
-func (c *checker) validateChanged(ctx context.Context, files []changedFile) ([]config.Finding, error) {
+func (c *checker) validateChanged(ctx context.Context, files []githubapi.ChangedFile) ([]config.Finding, error) {
 	var findings []config.Finding
 	for _, f := range files {
-		if f.Removed || path.Base(f.Name) != config.RepoFileName {
+		if f.Status == "removed" || path.Base(f.Name) != config.RepoFileName {
 			continue
 		}
 		data, found, err := c.api.file(ctx, c.run.HeadSHA, f.Name)
+		tooLarge, err := configError(err)
 		if err != nil {
 			return nil, err
+		}
+		if tooLarge != nil {
+			findings = append(findings, tooLarge.Findings...)
+			continue
 		}
 		if !found {
 			continue
@@ -175,7 +198,7 @@ func (c *checker) validateChanged(ctx context.Context, files []changedFile) ([]c
 // sync pairs, and the findings of components whose configuration is
 // invalid (they fail closed). A component configuration that cannot be
 // read is an error, so the check is retried.
-func (c *checker) syncPairs(ctx context.Context, cfg *config.RepoConfig, files []changedFile) ([]plan.SyncPair, []config.Finding, error) {
+func (c *checker) syncPairs(ctx context.Context, cfg *config.RepoConfig, files []githubapi.ChangedFile) ([]plan.SyncPair, []config.Finding, error) {
 	api, run := c.api, c.run
 	var changed []string
 	for _, f := range files {
@@ -195,6 +218,7 @@ func (c *checker) syncPairs(ctx context.Context, cfg *config.RepoConfig, files [
 	plan.Compute(in)
 	err := forEach(ctx, c.s.cfg.BlobConcurrency, components, func(ctx context.Context, p string) error {
 		_, _, err := api.file(ctx, run.HeadSHA, componentFile(p))
+		_, err = configError(err) // an oversized file is reported below
 		return err
 	})
 	if err != nil {
@@ -248,7 +272,7 @@ func (c *checker) post(ctx context.Context, part, body string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	rc := events.RunComment{Checker: Checker, Part: part, ID: ic.GetID(), NodeID: ic.GetNodeID()}
+	rc := events.RunComment{Checker: Checker, Part: part, ID: ic.ID, NodeID: ic.NodeID}
 	if err := c.update(ctx, func(r *events.PRCheckRun) { r.AddComment(rc) }); err != nil {
 		return 0, err
 	}

@@ -24,13 +24,14 @@ type prRun struct {
 	DefaultBranch string
 	// HTMLURL is the repository's web address (for blame links).
 	HTMLURL string
+	// Opened: the PR was just opened, so no earlier check commented on it.
+	Opened bool
+	// BaseSHA is the default branch head the delivery names (the PR's
+	// base when it was opened or pushed to); empty: read it.
+	BaseSHA string
 }
 
 func (r prRun) key() string { return events.PRCheckKey(r.Repo, r.PR, r.HeadSHA) }
-
-func (r prRun) target() githubapi.StatusTarget {
-	return githubapi.StatusTarget{Owner: r.Repo.Owner, Repo: r.Repo.Name, PrNumber: r.PR, SHA: r.HeadSHA}
-}
 
 // outcome is how this service's part of a run ended.
 type outcome struct {
@@ -51,7 +52,7 @@ func (s *Service) checkPR(ctx context.Context, m *bus.Message, run prRun) error 
 	if err != nil {
 		return err
 	}
-	rec, _, err := s.runs.get(ctx, run.key())
+	rec, _, err := s.runs.Get(ctx, run.key())
 	if err != nil {
 		return err
 	}
@@ -59,11 +60,11 @@ func (s *Service) checkPR(ctx context.Context, m *bus.Message, run prRun) error 
 		log.Info("check already done for this run; making sure the status is final")
 		return s.complete(ctx, api, run, rec)
 	}
-	if err := s.status.Set(ctx, api.client.Repositories, run.target(), githubapi.StatePending, ""); err != nil {
+	if err := s.gh.SetStatus(ctx, run.Repo, run.PR, run.HeadSHA, githubapi.StatePending, ""); err != nil {
 		return err
 	}
 	fresh := events.NewPRCheckRun(run.ID, run.Repo, run.PR, run.HeadSHA, s.cfg.Checkers, s.now())
-	if rec, err = s.runs.begin(ctx, run.key(), fresh); err != nil {
+	if rec, err = s.runs.Begin(ctx, run.key(), fresh); err != nil {
 		return err
 	}
 
@@ -79,7 +80,7 @@ func (s *Service) checkPR(ctx context.Context, m *bus.Message, run prRun) error 
 
 	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.FinalStatusTimeout)
 	defer cancel()
-	rec, err = s.runs.modify(endCtx, run.key(), run.ID, func(r *events.PRCheckRun) {
+	rec, err = s.runs.Modify(endCtx, run.key(), run.ID, func(r *events.PRCheckRun) {
 		r.Finish(Checker, res.state, res.reason, s.now())
 	})
 	if err != nil {
@@ -106,7 +107,7 @@ func (s *Service) complete(ctx context.Context, api *repoAPI, run prRun, rec *ev
 	if state != events.CheckSuccess {
 		st = githubapi.StateError
 	}
-	return s.status.Set(ctx, api.client.Repositories, run.target(), st, reason)
+	return s.gh.SetStatus(ctx, run.Repo, run.PR, run.HeadSHA, st, reason)
 }
 
 // ends reports whether a failed check ends the run now (with an error

@@ -1,8 +1,11 @@
 package drift
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	"github.com/google/go-github/v52/github"
 
 	"github.com/telefonistka/telefonistka/pkg/emulator"
 	"github.com/telefonistka/telefonistka/pkg/githubapi"
@@ -137,5 +140,58 @@ func TestToggleCommitStatus(t *testing.T) {
 	block := strings.Index(reply, "`security/review`")
 	if approve < 0 || block < 0 || approve > block || !strings.Contains(reply, "to `failure` (it was `success`)") {
 		t.Errorf("reply does not list both toggles in key order:\n%s", reply)
+	}
+}
+
+// A toggle changes only the state of the CI's status: its link and
+// description stay the CI's, as with the original.
+func TestToggleKeepsTheCIsLinkAndDescription(t *testing.T) {
+	h := newHarness(t, fixture())
+	h.start(options{})
+	pr, head := driftPR(h)
+	h.emu.AddToken("ci-token", "security-ci")
+	ciGitHub, err := githubapi.NewFactory(githubapi.Config{OAuthToken: "ci-token", URL: h.emu.URL()}, githubapi.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := ciGitHub.ForOwner(context.Background(), owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ci.Repositories.CreateStatus(context.Background(), owner, repoName, head, &github.RepoStatus{
+		State: github.String("failure"), Context: github.String("security/review"),
+		Description: github.String("Waiting for the security team"), TargetURL: github.String("https://ci.example.com/reviews/7"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.comment(pr, human, "/block")
+	h.eventually(func() bool { return len(h.statuses(head, "security/review")) == 2 }, "the toggle")
+	all, err := h.emu.Statuses(full, head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got emulator.Status
+	for _, st := range all {
+		if st.Context == "security/review" {
+			got = st // oldest first: the last is the newest
+		}
+	}
+	if got.State != "success" || got.URL != "https://ci.example.com/reviews/7" || got.Description != "Waiting for the security team" {
+		t.Errorf("toggled status = %s %q %q, want success with the CI's link and description", got.State, got.URL, got.Description)
+	}
+
+	// Setting the status fails once: the redelivered comment flips it once.
+	h.waitIdle()
+	if err := h.emu.InjectFault(emulator.Fault{Method: "POST", Route: "/repos/{owner}/{repo}/statuses/{sha}", Kind: emulator.FaultServerError}); err != nil {
+		t.Fatal(err)
+	}
+	h.comment(pr, human, "/block again")
+	h.eventually(func() bool { return len(visible(h.botComments(pr), "Set commit status")) == 2 }, "the second reply")
+	h.waitIdle()
+	if left := h.emu.Faults(); len(left) != 0 {
+		t.Fatalf("the status fault was not hit: %+v", left)
+	}
+	if got := strings.Join(h.statuses(head, "security/review"), ","); got != "failure,success,failure" {
+		t.Errorf("security/review went %s, want failure,success,failure", got)
 	}
 }

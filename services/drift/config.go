@@ -3,6 +3,7 @@ package drift
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -24,6 +25,10 @@ type Config struct {
 	// (the PR-check record's expected set): this service, plus argodiff
 	// once it is deployed and reports on every run.
 	Checkers []string `envconfig:"TELEFONISTKA_PR_CHECKERS" default:"drift"`
+	// JoinArgoDiff adds argodiff to a run's checkers when the repository
+	// sets argocd.commentDiffonPR; LoadConfig sets it when
+	// TELEFONISTKA_PR_CHECKERS is not set.
+	JoinArgoDiff bool `ignored:"true"`
 
 	// FinalStatusTimeout bounds the writes that end a run (the run record
 	// and the final commit status); they run even after the event timeout.
@@ -47,6 +52,7 @@ func LoadConfig() (Config, error) {
 	if err := envconfig.Process("", &c); err != nil {
 		return c, fmt.Errorf("reading drift configuration: %w", err)
 	}
+	c.JoinArgoDiff = os.Getenv("TELEFONISTKA_PR_CHECKERS") == ""
 	c = c.withDefaults()
 	return c, c.Validate()
 }

@@ -100,3 +100,24 @@ func TestChangedRepoConfigIsValidatedAtTheHead(t *testing.T) {
 		t.Errorf("%d drift comments, want 1", n)
 	}
 }
+
+// A directory where a component's telefonistka.yaml is expected was "no
+// configuration" here (the component checked as if unconfigured); it is a
+// configuration error, and the component fails closed.
+func TestAComponentFileThatIsADirectoryFailsClosed(t *testing.T) {
+	h := newHarness(t, fixture())
+	h.start(options{})
+	pr := h.openPR("dir-component", map[string]*string{
+		"env/staging/nginx/telefonistka.yaml/values.yaml": emulator.Content("x: 1\n"),
+		"env/staging/redis/values.yaml":                   emulator.Content("maxmemory: 2gb\n"),
+	})
+	head := h.pr(pr).HeadSHA
+	if got := strings.Join(h.waitFinal(head), ","); got != "pending,error" {
+		t.Fatalf("status states = %s, want pending,error", got)
+	}
+	h.waitIdle()
+	errs := visible(h.botComments(pr), "Failed to get configuration")
+	if len(errs) != 1 || !strings.HasPrefix(errs[0].Body, configErrorHeading+"env/staging/nginx/telefonistka.yaml: (root): it is a directory, not a file") {
+		t.Fatalf("configuration-error comments = %+v", errs)
+	}
+}

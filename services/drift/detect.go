@@ -112,7 +112,7 @@ func (c *checker) postDrift(ctx context.Context, found driftFound, base string) 
 func (c *checker) recordDrift(ctx context.Context, base string, found driftFound, ids []int64) error {
 	s, run := c.s, c.run
 	key := events.PRKey(run.Repo, run.PR)
-	prev, err := s.states.get(ctx, key)
+	prev, _, err := s.states.Get(ctx, key)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (c *checker) recordDrift(ctx context.Context, base string, found driftFound
 			return err
 		}
 	}
-	return s.states.put(ctx, key, events.DriftState{HeadSHA: run.HeadSHA, Drifted: drifted, RunID: run.ID})
+	return s.states.Put(ctx, key, &events.DriftState{HeadSHA: run.HeadSHA, Drifted: drifted, RunID: run.ID})
 }
 
 // forEach calls fn for every item, at most n at a time, and returns the

@@ -13,12 +13,14 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/telefonistka/telefonistka/pkg/app"
 	"github.com/telefonistka/telefonistka/pkg/bus"
+	"github.com/telefonistka/telefonistka/pkg/bus/prcheck"
 	"github.com/telefonistka/telefonistka/pkg/events"
 	"github.com/telefonistka/telefonistka/pkg/githubapi"
 	plancomments "github.com/telefonistka/telefonistka/pkg/plan/comments"
@@ -27,7 +29,7 @@ import (
 )
 
 // Builder registers the service with pkg/app.
-var Builder = app.Builder{Name: "drift", New: New}
+var Builder = app.Builder{Name: "drift", New: New, Check: app.Settings(LoadConfig, true)}
 
 // Service is the drift service.
 type Service struct {
@@ -35,18 +37,22 @@ type Service struct {
 	conn      *bus.Conn
 	pub       bus.Publisher
 	clients   GitHubClients
-	status    *githubapi.StatusSetter
+	gh        GitHub
 	texts     *comments.Renderer
 	planTexts *plancomments.Renderer
-	runs      runStore
-	states    stateStore
-	leases    *lease
-	metrics   *prMetrics
-	files     *fileCache
-	trees     *treeCache
-	log       *slog.Logger
-	options   func(service string, spec events.ConsumerSpec) bus.ConsumerOptions
-	now       func() time.Time
+	runs      prcheck.Store
+	states    *bus.Records[events.DriftState]
+	toggles   *bus.Records[toggleRecord]
+	leases    *bus.Leases
+	// leaseAttempts counts the metrics loop's turns (tests wait on it).
+	leaseAttempts atomic.Int64
+	metrics       *prMetrics
+	files         *githubapi.Cache[cachedFile]
+	trees         *githubapi.Cache[*treediff.Tree]
+	perms         *githubapi.Cache[string]
+	log           *slog.Logger
+	options       func(service string, spec events.ConsumerSpec) bus.ConsumerOptions
+	now           func() time.Time
 }
 
 // New builds the service from the environment.
@@ -110,15 +116,19 @@ func NewService(ctx context.Context, d Deps) (*Service, error) {
 	}
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	runsKV, err := bus.EnsureKV(setupCtx, d.Conn.JS, events.BucketPRChecks, events.PRChecksTTL)
+	runs, err := prcheck.Open(setupCtx, d.Conn)
 	if err != nil {
 		return nil, err
 	}
-	statesKV, err := bus.EnsureKV(setupCtx, d.Conn.JS, events.BucketDriftState, events.DriftStateTTL)
+	states, err := bus.OpenRecords[events.DriftState](setupCtx, d.Conn, events.BucketDriftState, events.DriftStateTTL, "drift state")
 	if err != nil {
 		return nil, err
 	}
-	leasesKV, err := bus.EnsureKV(setupCtx, d.Conn.JS, events.BucketLeases, events.LeasesTTL)
+	leases, err := bus.OpenLeases(setupCtx, d.Conn, events.BucketLeases, 3*cfg.PRMetricsInterval, log)
+	if err != nil {
+		return nil, err
+	}
+	toggles, err := bus.OpenRecords[toggleRecord](setupCtx, d.Conn, events.BucketToggles, events.TogglesTTL, "toggle record")
 	if err != nil {
 		return nil, err
 	}
@@ -126,26 +136,23 @@ func NewService(ctx context.Context, d Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registering the PR metrics: %w", err)
 	}
-	opts := d.ConsumerOptions
-	if opts == nil {
-		opts = func(service string, spec events.ConsumerSpec) bus.ConsumerOptions {
-			return bus.ConsumerOptions{Spec: spec, Service: service, Log: log}
-		}
-	}
+	opts := bus.ConsumerDefaults(d.ConsumerOptions).Or(log)
 	return &Service{
 		cfg:       cfg,
 		conn:      d.Conn,
-		pub:       bus.Publisher{JS: d.Conn.JS},
+		pub:       d.Conn.Publisher(),
 		clients:   d.Clients,
-		status:    d.Status,
+		gh:        githubapi.NewGitHub(d.Clients, d.Status),
 		texts:     texts,
 		planTexts: planTexts,
-		runs:      runStore{kv: runsKV},
-		states:    stateStore{kv: statesKV},
-		leases:    newLease(leasesKV, prMetricsLease),
+		runs:      runs,
+		states:    states,
+		toggles:   toggles,
+		leases:    leases,
 		metrics:   m,
-		files:     newFileCache(1024),
-		trees:     newCache[*treediff.Tree](4),
+		files:     githubapi.NewCache[cachedFile](1024),
+		trees:     githubapi.NewCache[*treediff.Tree](4),
+		perms:     githubapi.NewCache[string](1024),
 		log:       log,
 		options:   opts,
 		now:       time.Now,
@@ -154,18 +161,9 @@ func NewService(ctx context.Context, d Deps) (*Service, error) {
 
 // Spec is the consumer of the deliveries the service handles.
 func (s *Service) Spec() events.ConsumerSpec {
-	return events.ConsumerSpec{
-		Durable: "drift",
-		Stream:  events.StreamGitHub,
-		FilterSubjects: []string{
-			events.GitHubFilter("pull_request", "opened"),
-			events.GitHubFilter("pull_request", "reopened"),
-			events.GitHubFilter("pull_request", "synchronize"),
-			events.GitHubFilter("issue_comment", "created"),
-		},
-		MaxDeliver: s.cfg.MaxDeliver,
-		AckWait:    s.cfg.AckWait,
-	}
+	spec := events.Consumer(events.ConsumerDrift)
+	spec.MaxDeliver, spec.AckWait = s.cfg.MaxDeliver, s.cfg.AckWait
+	return spec
 }
 
 // Run consumes deliveries, and refreshes the PR gauges when this process

@@ -2,13 +2,11 @@ package drift
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/google/go-github/v52/github"
 
 	"github.com/telefonistka/telefonistka/pkg/bus"
-	"github.com/telefonistka/telefonistka/pkg/events"
 	"github.com/telefonistka/telefonistka/pkg/githubapi"
 )
 
@@ -18,17 +16,9 @@ const RetriggerCommand = "/retrigger"
 
 // handle routes one GitHub delivery.
 func (s *Service) handle(ctx context.Context, m *bus.Message) error {
-	var d events.GitHubDelivery
-	if err := m.Env.DecodeData(&d); err != nil {
-		return bus.Permanent(fmt.Errorf("decoding the delivery: %w", err))
-	}
-	payload, err := d.PayloadJSON()
+	d, ev, err := githubapi.ParseDelivery(m.Env)
 	if err != nil {
-		return bus.Permanent(err)
-	}
-	ev, err := github.ParseWebHook(d.Event, payload)
-	if err != nil {
-		return bus.Permanent(fmt.Errorf("parsing %s delivery %s: %w", d.Event, d.DeliveryID, err))
+		return err
 	}
 	switch e := ev.(type) {
 	case *github.PullRequestEvent:
@@ -44,38 +34,34 @@ func (s *Service) handle(ctx context.Context, m *bus.Message) error {
 	return nil
 }
 
-func repoOf(r *github.Repository) events.Repo {
-	owner := r.GetOwner().GetLogin()
-	if owner == "" {
-		owner = r.GetOwner().GetName()
-	}
-	return events.Repo{Owner: owner, Name: r.GetName()}
-}
-
-func labelNames(labels []*github.Label) []string {
-	out := make([]string, 0, len(labels))
-	for _, l := range labels {
-		out = append(out, l.GetName())
-	}
-	return out
-}
-
 func pullRequestRun(deliveryID string, e *github.PullRequestEvent) prRun {
 	pr := e.GetPullRequest()
 	return prRun{
 		ID:            deliveryID,
-		Repo:          repoOf(e.GetRepo()),
+		Repo:          githubapi.RepoOf(e.GetRepo()),
 		PR:            e.GetNumber(),
 		HeadSHA:       pr.GetHead().GetSHA(),
-		Labels:        labelNames(pr.Labels),
+		Labels:        githubapi.PullOf(pr).Labels,
 		DefaultBranch: e.GetRepo().GetDefaultBranch(),
 		HTMLURL:       e.GetRepo().GetHTMLURL(),
+		Opened:        e.GetAction() == "opened",
+		BaseSHA:       baseSHA(e),
 	}
 }
 
+// baseSHA is the delivery's base commit when the PR targets the default
+// branch (GitHub sets it to that branch's head at the time of the event).
+func baseSHA(e *github.PullRequestEvent) string {
+	if e.GetPullRequest().GetBase().GetRef() != e.GetRepo().GetDefaultBranch() {
+		return ""
+	}
+	return e.GetPullRequest().GetBase().GetSHA()
+}
+
 // handleComment handles a new comment: /retrigger, or toggleCommitStatus
-// keys. Comments on issues, comments carrying the bot marker, and (unless
-// HANDLE_SELF_COMMENT) comments by the bot are ignored.
+// keys, run only for authors with write access (permission.go). Comments on
+// issues, comments carrying the bot marker, and (unless HANDLE_SELF_COMMENT)
+// comments by the bot are ignored.
 func (s *Service) handleComment(ctx context.Context, m *bus.Message, deliveryID string, e *github.IssueCommentEvent) error {
 	if !e.GetIssue().IsPullRequest() {
 		return nil
@@ -90,36 +76,44 @@ func (s *Service) handleComment(ctx context.Context, m *bus.Message, deliveryID 
 		if err != nil {
 			return err
 		}
-		if sameLogin(e.GetSender().GetLogin(), bot) {
+		if githubapi.SameLogin(e.GetSender().GetLogin(), bot) {
 			m.Log.Debug("ignoring the bot's own comment")
 			return nil
 		}
 	}
-	repo := repoOf(e.GetRepo())
+	repo := githubapi.RepoOf(e.GetRepo())
 	api, err := s.repoAPI(ctx, repo)
 	if err != nil {
 		return err
 	}
 	number := e.GetIssue().GetNumber()
+	author := e.GetComment().GetUser().GetLogin()
+	if author == "" {
+		author = e.GetSender().GetLogin()
+	}
 	if retrigger {
+		ok, err := s.commandAllowed(ctx, m, api, commandComment{CommentID: e.GetComment().GetID(), PR: number, Author: author}, RetriggerCommand)
+		if !ok || err != nil {
+			return err
+		}
 		pr, err := api.pull(ctx, number)
 		if err != nil {
 			return err
 		}
-		if pr.GetState() != "open" {
-			m.Log.Info("ignoring /retrigger on a PR that is not open", "state", pr.GetState())
+		if pr.State != "open" {
+			m.Log.Info("ignoring /retrigger on a PR that is not open", "state", pr.State)
 			return nil
 		}
 		defaultBranch := e.GetRepo().GetDefaultBranch()
 		if defaultBranch == "" {
-			defaultBranch = pr.GetBase().GetRepo().GetDefaultBranch()
+			defaultBranch = pr.DefaultBranch
 		}
 		return s.checkPR(ctx, m, prRun{
 			ID:            deliveryID,
 			Repo:          repo,
 			PR:            number,
-			HeadSHA:       pr.GetHead().GetSHA(),
-			Labels:        labelNames(pr.Labels),
+			HeadSHA:       pr.HeadSHA,
+			Labels:        pr.Labels,
 			DefaultBranch: defaultBranch,
 			HTMLURL:       e.GetRepo().GetHTMLURL(),
 		})
@@ -128,11 +122,7 @@ func (s *Service) handleComment(ctx context.Context, m *bus.Message, deliveryID 
 		CommentID:     e.GetComment().GetID(),
 		Body:          body,
 		PR:            number,
+		Author:        author,
 		DefaultBranch: e.GetRepo().GetDefaultBranch(),
 	})
-}
-
-// sameLogin compares logins case-insensitively, ignoring a "[bot]" suffix.
-func sameLogin(a, b string) bool {
-	return strings.EqualFold(strings.TrimSuffix(a, "[bot]"), strings.TrimSuffix(b, "[bot]"))
 }

@@ -3,14 +3,15 @@ package drift
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/google/go-github/v52/github"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/events"
 	"github.com/telefonistka/telefonistka/pkg/githubapi"
 	"github.com/telefonistka/telefonistka/pkg/plan"
@@ -88,32 +89,49 @@ func (m *prMetrics) deleteLocked(slug string) {
 	delete(m.repos, slug)
 }
 
+// prMetricsLease names the PR metrics loop in events.BucketLeases.
+const prMetricsLease = "drift-pr-metrics"
+
 // metricsLoop refreshes the gauges every PR_METRICS_INTERVAL while this
-// process holds the lease; each pass is bounded by the interval.
+// process holds the metrics lease; each pass is bounded by the interval and
+// runs under the lease, so it stops when the lease is lost.
 func (s *Service) metricsLoop(ctx context.Context) {
 	interval := s.cfg.PRMetricsInterval
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
+	var held *bus.Lease
 	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := s.leases.release(rctx); err != nil {
-			s.log.Warn("releasing the PR metrics lease", "error", err)
+		if held != nil {
+			held.Release()
 		}
 	}()
 	for {
-		held, err := s.leases.hold(ctx, 3*interval)
-		switch {
-		case err != nil:
-			s.log.Warn("renewing the PR metrics lease", "error", err)
-		case !held:
+		s.leaseAttempts.Add(1)
+		if held != nil && held.Context().Err() != nil { // lost: another replica counts now
+			held.Release()
+			held = nil
 			s.metrics.clear()
-		default:
-			pass, cancel := context.WithTimeout(ctx, interval)
-			if err := s.refreshPRMetrics(pass); err != nil && ctx.Err() == nil {
+		}
+		if held == nil {
+			l, err := s.leases.Acquire(ctx, prMetricsLease, 0)
+			switch {
+			case errors.Is(err, bus.ErrLeaseHeld):
+				s.metrics.clear()
+			case err != nil:
+				s.log.Warn("taking the PR metrics lease", "error", err)
+			default:
+				held = l
+			}
+		}
+		if held != nil {
+			pass, cancel := context.WithTimeout(held.Context(), interval)
+			if err := s.refreshPRMetrics(pass); err != nil && pass.Err() == nil {
 				s.log.Warn("refreshing the PR metrics", "error", err)
 			}
 			cancel()
+			if held.Context().Err() != nil {
+				s.metrics.clear() // lost during the pass
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -162,24 +180,11 @@ func (s *Service) metricRepos(ctx context.Context) ([]events.Repo, error) {
 	}
 	var repos []events.Repo
 	for _, owner := range owners {
-		client, err := s.clients.ForOwner(ctx, owner)
+		some, err := s.gh.InstallationRepos(ctx, owner)
 		if err != nil {
 			return nil, err
 		}
-		opts := &github.ListOptions{PerPage: 100}
-		for {
-			page, resp, err := client.Apps.ListRepos(ctx, opts)
-			if err != nil {
-				return nil, githubapi.Classify(err)
-			}
-			for _, r := range page.Repositories {
-				repos = append(repos, events.Repo{Owner: r.GetOwner().GetLogin(), Name: r.GetName()})
-			}
-			if resp.NextPage == 0 {
-				break
-			}
-			opts.Page = resp.NextPage
-		}
+		repos = append(repos, some...)
 	}
 	return repos, nil
 }
@@ -218,55 +223,23 @@ func (s *Service) seenRepos(ctx context.Context) ([]events.Repo, error) {
 // those whose head's telefonistka status has been pending for more than
 // PendingAfter (one combined-status read per open PR).
 func (s *Service) countPRs(ctx context.Context, repo events.Repo) (prCounts, error) {
-	client, err := s.clients.ForOwner(ctx, repo.Owner)
+	open, err := s.gh.OpenPulls(ctx, repo, "")
 	if err != nil {
 		return prCounts{}, err
 	}
 	var c prCounts
-	opts := &github.PullRequestListOptions{State: "open", ListOptions: github.ListOptions{PerPage: 100}}
-	for {
-		page, resp, err := client.PullRequests.List(ctx, repo.Owner, repo.Name, opts)
+	for _, pr := range open {
+		c.open++
+		if slices.Contains(pr.Labels, plan.PromotionLabel) {
+			c.promotion++
+		}
+		st, found, err := s.gh.LatestStatus(ctx, repo, pr.HeadSHA, githubapi.StatusContext)
 		if err != nil {
-			return prCounts{}, githubapi.Classify(err)
+			return prCounts{}, err
 		}
-		for _, pr := range page {
-			c.open++
-			for _, l := range pr.Labels {
-				if l.GetName() == plan.PromotionLabel {
-					c.promotion++
-					break
-				}
-			}
-			pending, err := s.staleHeadPending(ctx, client, repo, pr.GetHead().GetSHA())
-			if err != nil {
-				return prCounts{}, err
-			}
-			if pending {
-				c.pending++
-			}
+		if found && st.State == githubapi.StatePending && s.now().Sub(st.UpdatedAt) > PendingAfter {
+			c.pending++
 		}
-		if resp.NextPage == 0 {
-			return c, nil
-		}
-		opts.Page = resp.NextPage
 	}
-}
-
-func (s *Service) staleHeadPending(ctx context.Context, client *github.Client, repo events.Repo, sha string) (bool, error) {
-	opts := &github.ListOptions{PerPage: 100}
-	for {
-		cs, resp, err := client.Repositories.GetCombinedStatus(ctx, repo.Owner, repo.Name, sha, opts)
-		if err != nil {
-			return false, githubapi.Classify(err)
-		}
-		for _, st := range cs.Statuses {
-			if st.GetContext() == githubapi.StatusContext {
-				return st.GetState() == githubapi.StatePending && s.now().Sub(st.GetUpdatedAt().Time) > PendingAfter, nil
-			}
-		}
-		if resp.NextPage == 0 {
-			return false, nil
-		}
-		opts.Page = resp.NextPage
-	}
+	return c, nil
 }

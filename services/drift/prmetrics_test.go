@@ -121,7 +121,8 @@ func TestOnlyTheLeaseHolderExportsPRMetrics(t *testing.T) {
 	a := h.start(options{cfg: cfg, registry: regA})
 	h.eventually(func() bool { return testutil.CollectAndCount(a.svc.metrics.open) == 1 }, "the first replica to export")
 	b := h.start(options{cfg: cfg, registry: regB})
-	time.Sleep(500 * time.Millisecond)
+	// The second replica has tried for the lease a few times.
+	h.eventually(func() bool { return b.svc.leaseAttempts.Load() >= 3 }, "the second replica to try for the lease")
 	if n := testutil.CollectAndCount(b.svc.metrics.open); n != 0 {
 		t.Fatalf("the second replica exports %d series while the first holds the lease", n)
 	}

@@ -2,11 +2,12 @@ package drift
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/config"
+	"github.com/telefonistka/telefonistka/pkg/events"
 	"github.com/telefonistka/telefonistka/pkg/githubapi"
 	"github.com/telefonistka/telefonistka/services/drift/internal/comments"
 )
@@ -16,26 +17,50 @@ type toggleRequest struct {
 	CommentID     int64
 	Body          string
 	PR            int
+	Author        string
 	DefaultBranch string
+}
+
+// toggleRecord is what one comment's toggles did, by key; one per toggle
+// comment in events.BucketToggles.
+type toggleRecord struct {
+	Keys map[string]toggleStep `json:"keys"`
+	// Denied is set once the author was told they may not run commands.
+	Denied bool `json:"denied,omitempty"`
+}
+
+// toggleStep is one flip: recorded before the status is set, marked Set
+// once GitHub has it.
+type toggleStep struct {
+	Context  string `json:"context"`
+	Previous string `json:"previous,omitempty"`
+	State    string `json:"state"`
+	Set      bool   `json:"set,omitempty"`
 }
 
 // toggle flips, for each toggleCommitStatus key the comment contains as
 // "/<key>" (in key order), the configured status context on the PR head:
-// success unless its newest status is success, failure otherwise. It then
-// replies saying what it set. The configuration is read at the default
-// branch head. Each status it sets names the key and the comment, so a
-// redelivered comment flips nothing twice (its reply lists what the
-// comment set).
+// success unless its newest status is success, failure otherwise. Only the
+// state changes: the new status keeps the newest status's description and
+// target URL (the CI's own), as the original did. It then replies saying
+// what it set. The configuration is read at the default branch head. What
+// each comment flipped is recorded (events.BucketToggles) before the status
+// is set, so a redelivered comment flips nothing twice and its reply still
+// lists what the comment set.
 func (s *Service) toggle(ctx context.Context, m *bus.Message, api *repoAPI, req toggleRequest) error {
 	base, err := api.branchHead(ctx, req.DefaultBranch)
 	if err != nil {
 		return err
 	}
 	data, _, err := api.file(ctx, base, config.RepoFileName)
+	tooLarge, err := configError(err)
 	if err != nil {
 		return err
 	}
 	cfg, err := config.LoadRepoConfig(config.RepoFileName, data)
+	if tooLarge != nil {
+		err = tooLarge
+	}
 	if err != nil {
 		m.Log.Warn("not toggling statuses: the repository configuration is invalid", "error", err)
 		return nil
@@ -49,42 +74,40 @@ func (s *Service) toggle(ctx context.Context, m *bus.Message, api *repoAPI, req 
 	if len(keys) == 0 {
 		return nil
 	}
+	ok, err := s.commandAllowed(ctx, m, api, commandComment{CommentID: req.CommentID, PR: req.PR, Author: req.Author}, "/"+strings.Join(keys, ", /"))
+	if !ok || err != nil {
+		return err
+	}
 	pr, err := api.pull(ctx, req.PR)
 	if err != nil {
 		return err
 	}
-	sha := pr.GetHead().GetSHA()
+	sha := pr.HeadSHA
 	target := githubapi.StatusTarget{Owner: api.repo.Owner, Repo: api.repo.Name, PrNumber: req.PR, SHA: sha}
+	recKey := events.PRKey(api.repo, req.PR) + "." + strconv.FormatInt(req.CommentID, 10)
+	rec, _, err := s.toggles.Get(ctx, recKey)
+	if err != nil {
+		return err
+	}
+	if rec == nil {
+		rec = &toggleRecord{}
+	}
+	if rec.Keys == nil {
+		rec.Keys = map[string]toggleStep{}
+	}
 	var done []comments.Toggle
 	for _, k := range keys {
-		statusContext := cfg.ToggleCommitStatus[k]
-		history, err := api.statusHistory(ctx, sha, statusContext)
-		if err != nil {
-			return err
+		step, seen := rec.Keys[k]
+		if !seen || !step.Set {
+			if step, err = s.flip(ctx, api, target, cfg.ToggleCommitStatus[k], step, seen, func(st toggleStep) error {
+				rec.Keys[k] = st
+				return s.toggles.Put(ctx, recKey, rec)
+			}); err != nil {
+				return err
+			}
+			m.Log.Info("toggled commit status", "context", step.Context, "state", step.State, "previous", step.Previous, "sha", sha)
 		}
-		if t, ok := toggledBy(history, k, req.CommentID); ok {
-			// An earlier delivery of this comment flipped it; it is still
-			// part of the reply.
-			t.Context = statusContext
-			done = append(done, t)
-			continue
-		}
-		newest := ""
-		if len(history) > 0 {
-			newest = history[0].state
-		}
-		next := githubapi.StateSuccess
-		if newest == githubapi.StateSuccess {
-			next = githubapi.StateFailure
-		}
-		if err := s.status.SetContext(ctx, api.client.Repositories, target, statusContext, next, toggleDescription(next, k, req.CommentID)); err != nil {
-			return err
-		}
-		m.Log.Info("toggled commit status", "context", statusContext, "state", next, "previous", newest, "sha", sha)
-		done = append(done, comments.Toggle{Key: k, Context: statusContext, State: next, Previous: newest})
-	}
-	if len(done) == 0 {
-		return nil
+		done = append(done, comments.Toggle{Key: k, Context: step.Context, State: step.State, Previous: step.Previous})
 	}
 	body, err := s.texts.ToggleReply(comments.ToggleData{SHA: sha, Toggles: done})
 	if err != nil {
@@ -94,24 +117,34 @@ func (s *Service) toggle(ctx context.Context, m *bus.Message, api *repoAPI, req 
 	return err
 }
 
-// toggledBy finds the status this comment set for key in history (newest
-// first) and returns it as a Toggle, with the state before it.
-func toggledBy(history []statusEntry, key string, commentID int64) (comments.Toggle, bool) {
-	for i, st := range history {
-		if st.description != toggleDescription(st.state, key, commentID) {
-			continue
-		}
-		t := comments.Toggle{Key: key, State: st.state}
-		if i+1 < len(history) {
-			t.Previous = history[i+1].state
-		}
-		return t, true
+// flip sets statusContext to the opposite of its newest state, keeping
+// that status's description and target URL. A new step is recorded before
+// the status is set and again, with Set, after; a step recorded earlier
+// (seen) whose status may not have been set is finished with its recorded
+// state.
+func (s *Service) flip(ctx context.Context, api *repoAPI, target githubapi.StatusTarget, statusContext string,
+	step toggleStep, seen bool, record func(toggleStep) error) (toggleStep, error) {
+	history, err := api.statusHistory(ctx, target.SHA, statusContext)
+	if err != nil {
+		return step, err
 	}
-	return comments.Toggle{}, false
-}
-
-// toggleDescription is the description of a toggled status; it names the
-// key and the comment.
-func toggleDescription(state, key string, commentID int64) string {
-	return fmt.Sprintf("Set to %s by /%s in comment %d", state, key, commentID)
+	var newest githubapi.CommitStatus
+	if len(history) > 0 {
+		newest = history[0]
+	}
+	if !seen {
+		step = toggleStep{Context: statusContext, Previous: newest.State, State: githubapi.StateSuccess}
+		if newest.State == githubapi.StateSuccess {
+			step.State = githubapi.StateFailure
+		}
+		if err := record(step); err != nil {
+			return step, err
+		}
+	}
+	st := githubapi.CommitStatus{Context: step.Context, State: step.State, Description: newest.Description, TargetURL: newest.TargetURL}
+	if err := s.gh.SetStatusAs(ctx, api.repo, target.PrNumber, target.SHA, st); err != nil {
+		return step, err
+	}
+	step.Set = true
+	return step, record(step)
 }

@@ -25,6 +25,7 @@ func TestBuilderRunsUnderApp(t *testing.T) {
 	t.Setenv("GITHUB_URL", gh.emu.URL())
 	t.Setenv("FANOUT_CONCURRENCY", "3")
 	t.Setenv("FANOUT_TIMEOUT", "2s")
+	t.Setenv("FANOUT_ALLOW_LOCAL_ADDRESSES", "true") // the receiver is on loopback
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -49,3 +49,39 @@ func BenchmarkPushTo50SlowEndpoints(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecodePush is the CPU fan-out spends reading one push of twelve
+// commits from its stored event: the envelope, the delivery and the payload
+// (in the all-in-one server, it shares the cores with ingress).
+func BenchmarkDecodePush(b *testing.B) {
+	var commits [][3][]string
+	for range 12 {
+		commits = append(commits, files(nil, []string{"clusters/prod/eu-1/nginx/values.yaml", "clusters/prod/us-1/nginx/values.yaml"}, nil))
+	}
+	body := pushBody("refs/heads/main", "main", strings.Repeat("b", 40), commits...)
+	env, err := events.New(events.Meta{ID: "d1", Source: "ingress"}, &events.GitHubDelivery{
+		DeliveryID: "d1", Event: "push", Headers: map[string]string{"Content-Type": "application/json"}, Body: body})
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := env.Encode()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		env, err := events.Decode(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var d events.GitHubDelivery
+		if err := env.DecodeData(&d); err != nil {
+			b.Fatal(err)
+		}
+		p, err := parsePush(&d)
+		if err != nil || !p.forwardable() || len(p.Files) != 2 {
+			b.Fatalf("%+v %v", p, err)
+		}
+	}
+}

@@ -19,8 +19,15 @@ type Config struct {
 	Timeout time.Duration `envconfig:"FANOUT_TIMEOUT" default:"10s"`
 	// MaxAttempts is how many attempts an endpoint gets for one push.
 	MaxAttempts int `envconfig:"FANOUT_MAX_ATTEMPTS" default:"3"`
-	// AllowedURLs, when set, must match a whole URL for it to be called.
+	// AllowedURLs, when set, must match a whole canonical URL (see
+	// targets.Canonical) for it to be called.
 	AllowedURLs URLPattern `envconfig:"FANOUT_ALLOWED_URL_REGEX"`
+	// AllowedHosts, when set, lists the hosts (and ports) that may be
+	// called, matched against the parsed URL.
+	AllowedHosts HostList `envconfig:"FANOUT_ALLOWED_HOSTS"`
+	// AllowLocalAddresses lets fan-out call loopback, link-local and cloud
+	// metadata addresses; they are refused by default.
+	AllowLocalAddresses bool `envconfig:"FANOUT_ALLOW_LOCAL_ADDRESSES" default:"false"`
 
 	// RetryBase is the delay before the first retry; it doubles for each
 	// later one. Not read from the environment (tests shorten it).
@@ -46,6 +53,22 @@ func (p *URLPattern) Decode(v string) error {
 		p.Source = v
 	}
 	return nil
+}
+
+// HostList is FANOUT_ALLOWED_HOSTS: comma-separated host[:port] entries,
+// "*.domain" for any name under a domain, port "*" for any port.
+type HostList []targets.HostPattern
+
+// Decode implements envconfig.Decoder.
+func (l *HostList) Decode(v string) error {
+	hs, err := targets.ParseHosts(v)
+	*l = hs
+	return err
+}
+
+// Policy is what fan-out may call under this configuration.
+func (c Config) Policy() targets.Policy {
+	return targets.Policy{Hosts: c.AllowedHosts, URL: c.AllowedURLs.Re, AllowLocal: c.AllowLocalAddresses}
 }
 
 // ParseURLPattern compiles expr as Decode does.

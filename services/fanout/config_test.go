@@ -7,13 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/config"
 )
 
 func TestLoadConfig(t *testing.T) {
 	t.Run("defaults", func(t *testing.T) {
-		for _, k := range []string{"FANOUT_CONCURRENCY", "FANOUT_TIMEOUT", "FANOUT_MAX_ATTEMPTS", "FANOUT_ALLOWED_URL_REGEX"} {
+		for _, k := range []string{"FANOUT_CONCURRENCY", "FANOUT_TIMEOUT", "FANOUT_MAX_ATTEMPTS", "FANOUT_ALLOWED_URL_REGEX", "FANOUT_ALLOWED_HOSTS", "FANOUT_ALLOW_LOCAL_ADDRESSES"} {
 			t.Setenv(k, "") // restored after the test
 			os.Unsetenv(k)
 		}
@@ -21,7 +20,8 @@ func TestLoadConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Concurrency != 10 || c.Timeout != 10*time.Second || c.MaxAttempts != 3 || c.AllowedURLs.Re != nil || c.RetryBase != time.Second {
+		if c.Concurrency != 10 || c.Timeout != 10*time.Second || c.MaxAttempts != 3 || c.AllowedURLs.Re != nil || c.RetryBase != time.Second ||
+			c.AllowedHosts != nil || c.AllowLocalAddresses {
 			t.Fatalf("defaults %+v", c)
 		}
 	})
@@ -47,6 +47,9 @@ func TestLoadConfig(t *testing.T) {
 		"zero attempts":     {"FANOUT_MAX_ATTEMPTS", "0"},
 		"too many attempts": {"FANOUT_MAX_ATTEMPTS", "21"},
 		"invalid allowlist": {"FANOUT_ALLOWED_URL_REGEX", "https://(x"},
+		"a URL as a host":   {"FANOUT_ALLOWED_HOSTS", "https://argocd.example.com/"},
+		"a bad port":        {"FANOUT_ALLOWED_HOSTS", "argocd.example.com:0"},
+		"not a boolean":     {"FANOUT_ALLOW_LOCAL_ADDRESSES", "sometimes"},
 		"not a duration":    {"FANOUT_TIMEOUT", "ten"},
 		"not an integer":    {"FANOUT_CONCURRENCY", "many"},
 	}
@@ -90,9 +93,6 @@ func TestFanoutConfigStopsOnlyForFanoutErrors(t *testing.T) {
 				t.Fatalf("%d rules, want %d", len(cfg.WebhookEndpointRegexs), tc.rules)
 			}
 		})
-	}
-	if !bus.IsPermanent(permanentError{errors.New("x")}) {
-		t.Fatal("configuration errors are not permanent")
 	}
 	for key, want := range map[string]bool{
 		"webhookEndpointRegexs": true, "webhookEndpointRegexs[3].expression": true, "whProxtSkipTLSVerifyUpstream": true,

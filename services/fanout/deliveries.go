@@ -1,10 +1,10 @@
 package fanout
 
 import (
-	"container/list"
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -12,6 +12,7 @@ import (
 
 	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/events"
+	"github.com/telefonistka/telefonistka/pkg/githubapi"
 )
 
 // errDeliveryGone means the original delivery is no longer in its stream
@@ -20,96 +21,37 @@ var errDeliveryGone = errors.New("original delivery is no longer in the stream")
 
 // deliveryStore reads original GitHub deliveries by stream sequence. The
 // jobs of one push all point at the same delivery, so it keeps recent ones
-// in memory (up to budget bytes of body) and shares one read among
-// concurrent callers.
+// in memory (up to budget bytes of body, in a githubapi.Cache) and shares
+// one read among concurrent callers.
 type deliveryStore struct {
 	js     jetstream.JetStream
-	budget int
+	cached *githubapi.Cache[*events.GitHubDelivery]
 
 	mu      sync.Mutex
 	streams map[string]jetstream.Stream
-	entries map[deliveryKey]*deliveryEntry
-	order   *list.List // of deliveryKey, front: most recently used; ready entries only
-	bytes   int
-}
-
-type deliveryKey struct {
-	stream string
-	seq    uint64
-}
-
-type deliveryEntry struct {
-	ready chan struct{}
-	d     *events.GitHubDelivery
-	err   error
-	elem  *list.Element
-	size  int
 }
 
 // deliveryCacheBudget is how many bytes of bodies are kept in memory.
 const deliveryCacheBudget = 64 << 20
 
 func newDeliveryStore(js jetstream.JetStream, budget int) *deliveryStore {
-	return &deliveryStore{js: js, budget: budget, streams: map[string]jetstream.Stream{},
-		entries: map[deliveryKey]*deliveryEntry{}, order: list.New()}
+	return &deliveryStore{js: js, streams: map[string]jetstream.Stream{},
+		cached: githubapi.NewSizedCache(budget, func(d *events.GitHubDelivery) int { return len(d.Body) })}
 }
+
+func deliveryKey(stream string, seq uint64) string { return stream + "/" + strconv.FormatUint(seq, 10) }
 
 // get returns the delivery stored at seq of stream; its DeliveryID must be
 // id, or the error wraps errDeliveryGone.
 func (s *deliveryStore) get(ctx context.Context, stream string, seq uint64, id string) (*events.GitHubDelivery, error) {
-	k := deliveryKey{stream, seq}
-	s.mu.Lock()
-	e, ok := s.entries[k]
-	if ok && e.elem != nil {
-		s.order.MoveToFront(e.elem)
+	d, err := s.cached.Get(deliveryKey(stream, seq), func() (*events.GitHubDelivery, error) { return s.fetch(ctx, stream, seq) })
+	if err != nil {
+		return nil, err
 	}
-	if !ok {
-		e = &deliveryEntry{ready: make(chan struct{})}
-		s.entries[k] = e
-		s.mu.Unlock()
-		e.d, e.err = s.fetch(ctx, stream, seq)
-		s.settle(k, e)
-	} else {
-		s.mu.Unlock()
+	if d.DeliveryID != id {
+		return nil, fmt.Errorf("%s sequence %d holds delivery %q, not %q: %w", stream, seq, d.DeliveryID, id, errDeliveryGone)
 	}
-	select {
-	case <-e.ready:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	if e.err != nil {
-		return nil, e.err
-	}
-	if e.d.DeliveryID != id {
-		return nil, fmt.Errorf("%s sequence %d holds delivery %q, not %q: %w", stream, seq, e.d.DeliveryID, id, errDeliveryGone)
-	}
-	return e.d, nil
-}
-
-// settle publishes a finished read to waiters, keeps it if it succeeded
-// and evicts the least recently used entries beyond the budget.
-func (s *deliveryStore) settle(k deliveryKey, e *deliveryEntry) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	close(e.ready)
-	if e.err != nil {
-		delete(s.entries, k)
-		return
-	}
-	e.size = len(e.d.Body)
-	if e.size > s.budget {
-		delete(s.entries, k)
-		return
-	}
-	e.elem = s.order.PushFront(k)
-	s.bytes += e.size
-	for s.bytes > s.budget {
-		oldest := s.order.Back()
-		ok := oldest.Value.(deliveryKey)
-		s.order.Remove(oldest)
-		s.bytes -= s.entries[ok].size
-		delete(s.entries, ok)
-	}
+	return d, nil
 }
 
 // fetch reads one message through a short-lived ordered consumer starting

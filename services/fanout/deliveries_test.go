@@ -50,10 +50,8 @@ func TestDeliveryStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s.mu.Lock()
-	cached, size := len(s.entries), s.bytes
-	_, firstKept := s.entries[deliveryKey{events.StreamGitHub, seqs[0]}]
-	s.mu.Unlock()
+	cached, size := s.cached.Len(), s.cached.Size()
+	firstKept := s.cached.Contains(deliveryKey(events.StreamGitHub, seqs[0]))
 	if cached != 2 || size != 80 || firstKept {
 		t.Fatalf("cache holds %d entries, %d bytes (first kept: %v); want the two most recent, 80 bytes", cached, size, firstKept)
 	}

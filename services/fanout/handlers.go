@@ -45,12 +45,12 @@ func (s *Service) handlePush(ctx context.Context, m *bus.Message) error {
 	if err != nil {
 		return err
 	}
-	sel := targets.Select(cfg, p.Files, s.cfg.AllowedURLs.Re)
+	sel := targets.Select(cfg, p.Files, s.cfg.Policy())
 	for _, r := range sel.Rejected {
 		s.metrics.rejected(r.URL)
-		log.Warn("endpoint refused; not called", "url", r.URL, "reason", r.Reason)
+		log.Warn("endpoint refused; not called", "url", targets.Redact(r.URL), "reason", r.Reason)
 		err := s.publish(ctx, m.Env, events.DeriveID(events.TypeFanoutRejected, d.DeliveryID, r.URL), &repo,
-			&events.FanoutRejected{DeliveryID: d.DeliveryID, URL: r.URL, Commit: p.After, Reason: "URL " + r.Reason})
+			&events.FanoutRejected{DeliveryID: d.DeliveryID, URL: targets.Redact(r.URL), Commit: p.After, Reason: "URL " + r.Reason})
 		if err != nil {
 			return err
 		}
@@ -89,18 +89,21 @@ func (s *Service) handleJob(ctx context.Context, m *bus.Message) error {
 		return bus.Permanent(err)
 	}
 	attempt := int(m.Delivery)
-	log := m.Log.With("delivery_id", job.DeliveryID, "url", job.URL, "attempt", attempt)
-	if reason := targets.Check(job.URL, s.cfg.AllowedURLs.Re); reason != "" {
+	// Logs and outcome events name the URL without its secrets; only the
+	// job itself carries it whole.
+	shown := targets.Redact(job.URL)
+	log := m.Log.With("delivery_id", job.DeliveryID, "url", shown, "attempt", attempt)
+	if reason := targets.Check(job.URL, s.cfg.Policy()); reason != "" {
 		// The allowlist changed since the job was made.
 		s.metrics.rejected(job.URL)
 		log.Warn("endpoint refused; not called", "reason", reason)
-		s.record(ctx, m.Env, log, &events.FanoutRejected{DeliveryID: job.DeliveryID, URL: job.URL, Commit: job.Commit, Reason: "URL " + reason})
+		s.record(ctx, m.Env, log, &events.FanoutRejected{DeliveryID: job.DeliveryID, URL: shown, Commit: job.Commit, Reason: "URL " + reason})
 		return nil
 	}
 	d, err := s.deliveries.get(ctx, job.DeliveryStream, job.DeliverySequence, job.DeliveryID)
 	if errors.Is(err, errDeliveryGone) {
 		log.Error("cannot forward: the original delivery is gone", "error", err)
-		s.record(ctx, m.Env, log, &events.FanoutFailed{DeliveryID: job.DeliveryID, URL: job.URL,
+		s.record(ctx, m.Env, log, &events.FanoutFailed{DeliveryID: job.DeliveryID, URL: shown,
 			Reason: events.FanoutFailedDeliveryGone, Error: err.Error(), Attempts: attempt - 1})
 		return nil
 	}
@@ -115,7 +118,7 @@ func (s *Service) handleJob(ctx context.Context, m *bus.Message) error {
 	switch {
 	case o.Delivered():
 		log.Info("push forwarded")
-		s.record(ctx, m.Env, log, &events.FanoutDelivered{DeliveryID: job.DeliveryID, URL: job.URL,
+		s.record(ctx, m.Env, log, &events.FanoutDelivered{DeliveryID: job.DeliveryID, URL: shown,
 			StatusCode: o.StatusCode, Attempts: attempt})
 		return nil
 	case o.Retryable && ctx.Err() != nil:
@@ -130,7 +133,7 @@ func (s *Service) handleJob(ctx context.Context, m *bus.Message) error {
 		reason = events.FanoutFailedAttempts
 	}
 	log.Error("forwarding failed; giving up", "error", o.Err, "reason", reason)
-	s.record(ctx, m.Env, log, &events.FanoutFailed{DeliveryID: job.DeliveryID, URL: job.URL, Reason: reason,
+	s.record(ctx, m.Env, log, &events.FanoutFailed{DeliveryID: job.DeliveryID, URL: shown, Reason: reason,
 		StatusCode: o.StatusCode, Error: o.Err.Error(), Attempts: attempt})
 	return nil
 }

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v52/github"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +22,7 @@ import (
 	"github.com/telefonistka/telefonistka/pkg/bus/bustest"
 	"github.com/telefonistka/telefonistka/pkg/emulator"
 	"github.com/telefonistka/telefonistka/pkg/events"
+	"github.com/telefonistka/telefonistka/pkg/githubapi"
 )
 
 const (
@@ -44,9 +44,10 @@ func testLog() *slog.Logger {
 // gitHub is the GitHub emulator holding acme/gitops, whose default
 // branch is main. It sends no webhooks unless a test configures them.
 type gitHub struct {
-	t   testing.TB
-	emu *emulator.Emulator
-	n   atomic.Int32
+	*githubapi.GitHub // the adapter on the emulator
+	t                 testing.TB
+	emu               *emulator.Emulator
+	n                 atomic.Int32
 }
 
 // contentsRoute is the emulator's counter key of the contents API.
@@ -65,11 +66,11 @@ func newGitHub(t testing.TB) *gitHub {
 	if err := emu.CreateRepo(testOwner, testRepo, map[string]string{"README.md": "GitOps\n"}); err != nil {
 		t.Fatal(err)
 	}
-	return &gitHub{t: t, emu: emu}
-}
-
-func (g *gitHub) ForOwner(context.Context, string) (*github.Client, error) {
-	return github.NewEnterpriseClient(g.emu.URL(), g.emu.URL(), nil)
+	f, err := githubapi.NewFactory(githubapi.Config{OAuthToken: "any", URL: emu.URL()}, githubapi.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &gitHub{GitHub: githubapi.NewGitHub(f, nil), t: t, emu: emu}
 }
 
 // head is the commit at the tip of branch.
@@ -110,10 +111,17 @@ type harness struct {
 }
 
 func testConfig() Config {
-	return Config{Concurrency: 10, Timeout: 10 * time.Second, MaxAttempts: 3, RetryBase: 50 * time.Millisecond}
+	// The receivers listen on loopback, which fan-out refuses unless told.
+	return Config{Concurrency: 10, Timeout: 10 * time.Second, MaxAttempts: 3, RetryBase: 50 * time.Millisecond, AllowLocalAddresses: true}
 }
 
 func start(t testing.TB, cfg Config) *harness {
+	t.Helper()
+	return startLogging(t, cfg, testLog())
+}
+
+// startLogging is start with the service logging to log.
+func startLogging(t testing.TB, cfg Config, log *slog.Logger) *harness {
 	t.Helper()
 	srv := bustest.Start(t)
 	h := &harness{t: t, srv: srv, conn: srv.Connect(), gh: newGitHub(t),
@@ -131,8 +139,7 @@ func start(t testing.TB, cfg Config) *harness {
 	if err := h.conn.NC.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	log := testLog()
-	s, err := NewService(Deps{Config: cfg, Conn: h.conn, Clients: h.gh, Registry: h.reg, Log: log,
+	s, err := NewService(Deps{Config: cfg, Conn: h.conn, GitHub: h.gh, Registry: h.reg, Log: log,
 		ConsumerOptions: func(service string, spec events.ConsumerSpec) bus.ConsumerOptions {
 			return bus.ConsumerOptions{Spec: spec, Service: service, Log: log,
 				Backoff: func(uint64) time.Duration { return 20 * time.Millisecond }}
@@ -191,7 +198,7 @@ func (h *harness) store(envID, deliveryID string, headers map[string]string, bod
 	defer cancel()
 	d := &events.GitHubDelivery{DeliveryID: deliveryID, Event: "push", Headers: headers, Body: body, ReceivedAt: time.Now()}
 	if len(body) > events.InlineBodyLimit { // as ingress does
-		bodies, err := bus.EnsureBodies(ctx, h.conn.JS)
+		bodies, err := bus.EnsureBodies(ctx, h.conn)
 		if err != nil {
 			return 0, err
 		}

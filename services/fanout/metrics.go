@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/telefonistka/telefonistka/services/fanout/internal/forward"
+	"github.com/telefonistka/telefonistka/services/fanout/internal/targets"
 )
 
 // metrics are the fan-out service's Prometheus metrics.
@@ -19,7 +20,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		Namespace: "telefonistka",
 		Subsystem: "webhook_proxy",
 		Name:      "upstream_requests_total",
-		Help:      "Push webhooks forwarded to configured endpoints, by answer status (the HTTP code, error when there was no answer, rejected when the URL was refused), method and URL.",
+		Help:      "Push webhooks forwarded to configured endpoints, by answer status (the HTTP code, error when there was no answer, rejected when the URL was refused), method and URL (without user info, query values redacted).",
 	}, []string{"status", "method", "url"})
 	if reg != nil {
 		if err := reg.Register(upstream); err != nil {
@@ -44,9 +45,9 @@ func (m *metrics) attempt(url string, o forward.Outcome) {
 	if o.StatusCode != 0 {
 		status = strconv.Itoa(o.StatusCode)
 	}
-	m.upstream.WithLabelValues(status, "POST", url).Inc()
+	m.upstream.WithLabelValues(status, "POST", targets.Redact(url)).Inc()
 }
 
 func (m *metrics) rejected(url string) {
-	m.upstream.WithLabelValues(statusRejected, "POST", url).Inc()
+	m.upstream.WithLabelValues(statusRejected, "POST", targets.Redact(url)).Inc()
 }

@@ -2,7 +2,6 @@ package fanout
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 
 // EndpointResult is what happened to one endpoint in ForwardPush.
 type EndpointResult struct {
+	// URL is the endpoint without user info, query values redacted.
 	URL string
 	// Outcome is "delivered", "failed" or "rejected".
 	Outcome    string
@@ -34,7 +34,7 @@ type EndpointResult struct {
 // X-GitHub-Event: push (the Actions event file is not a signed delivery).
 // It returns one result per endpoint, sorted by URL; the error is for a
 // push or configuration that could not be read.
-func ForwardPush(ctx context.Context, cfg Config, clients GitHubClients, reg prometheus.Registerer, log *slog.Logger, body []byte) ([]EndpointResult, error) {
+func ForwardPush(ctx context.Context, cfg Config, gh GitHub, reg prometheus.Registerer, log *slog.Logger, body []byte) ([]EndpointResult, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -55,22 +55,18 @@ func ForwardPush(ctx context.Context, cfg Config, clients GitHubClients, reg pro
 		log.Info("push is not an update of the default branch with changed files; nothing to forward", "ref", p.Ref)
 		return nil, nil
 	}
-	data, _, err := githubFiles{clients: clients}.RepoConfigFile(ctx, p.Repo, p.After)
+	rc, err := readConfig(ctx, gh, p.Repo, p.After)
 	if err != nil {
 		return nil, err
 	}
-	rc, err := fanoutConfig(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s at %s: %w", p.Repo, p.After, err)
-	}
-	sel := targets.Select(rc, p.Files, cfg.AllowedURLs.Re)
+	sel := targets.Select(rc, p.Files, cfg.Policy())
 	var results []EndpointResult
 	for _, r := range sel.Rejected {
 		m.rejected(r.URL)
-		log.Warn("endpoint refused; not called", "url", r.URL, "reason", r.Reason)
-		results = append(results, EndpointResult{URL: r.URL, Outcome: "rejected", Error: "URL " + r.Reason})
+		log.Warn("endpoint refused; not called", "url", targets.Redact(r.URL), "reason", r.Reason)
+		results = append(results, EndpointResult{URL: targets.Redact(r.URL), Outcome: "rejected", Error: "URL " + r.Reason})
 	}
-	client := forward.NewClient(cfg.Timeout, cfg.Concurrency)
+	client := forward.NewClient(cfg.Timeout, cfg.Concurrency, cfg.AllowLocalAddresses)
 	defer client.Close()
 	out := make([]EndpointResult, len(sel.Accepted))
 	sem := make(chan struct{}, cfg.Concurrency)
@@ -81,7 +77,7 @@ func ForwardPush(ctx context.Context, cfg Config, clients GitHubClients, reg pro
 			defer wg.Done()
 			req := forward.Request{URL: u, Headers: headers, Body: body, SkipTLSVerify: rc.WhProxtSkipTLSVerifyUpstream}
 			out[i] = forwardWithRetries(ctx, cfg, client, m, sem, req)
-			log.Info("endpoint handled", "url", u, "outcome", out[i].Outcome, "status", out[i].StatusCode, "attempts", out[i].Attempts)
+			log.Info("endpoint handled", "url", out[i].URL, "outcome", out[i].Outcome, "status", out[i].StatusCode, "attempts", out[i].Attempts)
 		}()
 	}
 	wg.Wait()
@@ -93,7 +89,7 @@ func ForwardPush(ctx context.Context, cfg Config, clients GitHubClients, reg pro
 // forwardWithRetries makes up to MaxAttempts attempts, holding a slot of
 // sem only while an attempt runs.
 func forwardWithRetries(ctx context.Context, cfg Config, c *forward.Client, m *metrics, sem chan struct{}, req forward.Request) EndpointResult {
-	res := EndpointResult{URL: req.URL}
+	res := EndpointResult{URL: targets.Redact(req.URL)}
 	for attempt := 1; ; attempt++ {
 		sem <- struct{}{}
 		o := c.Send(ctx, req)

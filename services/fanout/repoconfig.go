@@ -2,57 +2,19 @@ package fanout
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	lru "github.com/hashicorp/golang-lru/v2"
-	"net/http"
 	"strings"
-	"sync"
 
-	"github.com/google/go-github/v52/github"
-
+	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/config"
 	"github.com/telefonistka/telefonistka/pkg/events"
 	"github.com/telefonistka/telefonistka/pkg/githubapi"
 )
 
-// repoFiles reads a repository's telefonistka.yaml at a commit; found is
-// false when the file does not exist there.
-type repoFiles interface {
-	RepoConfigFile(ctx context.Context, repo events.Repo, commit string) (data []byte, found bool, err error)
-}
-
-// GitHubClients gives the REST client for a repo owner; *githubapi.Factory
-// is one.
-type GitHubClients interface {
-	ForOwner(ctx context.Context, owner string) (*github.Client, error)
-}
-
-// githubFiles reads the file through the contents API.
-type githubFiles struct{ clients GitHubClients }
-
-func (g githubFiles) RepoConfigFile(ctx context.Context, repo events.Repo, commit string) ([]byte, bool, error) {
-	client, err := g.clients.ForOwner(ctx, repo.Owner)
-	if err != nil {
-		return nil, false, fmt.Errorf("getting a GitHub client for %s: %w", repo.Owner, err)
-	}
-	file, dir, _, err := client.Repositories.GetContents(ctx, repo.Owner, repo.Name, config.RepoFileName,
-		&github.RepositoryContentGetOptions{Ref: commit})
-	var resp *github.ErrorResponse
-	if errors.As(err, &resp) && resp.Response != nil && resp.Response.StatusCode == http.StatusNotFound {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, githubapi.Classify(fmt.Errorf("reading %s of %s at %s: %w", config.RepoFileName, repo, commit, err))
-	}
-	if file == nil || dir != nil {
-		return nil, false, fmt.Errorf("reading %s of %s at %s: it is not a file", config.RepoFileName, repo, commit)
-	}
-	content, err := file.GetContent()
-	if err != nil {
-		return nil, false, fmt.Errorf("decoding %s of %s at %s: %w", config.RepoFileName, repo, commit, err)
-	}
-	return []byte(content), true, nil
+// GitHub is what fan-out reads from GitHub: telefonistka.yaml at a commit
+// (*githubapi.GitHub is one).
+type GitHub interface {
+	File(ctx context.Context, repo events.Repo, ref, path string) (data []byte, found bool, err error)
 }
 
 // configCache keeps the fan-out view of telefonistka.yaml per repository
@@ -60,9 +22,8 @@ func (g githubFiles) RepoConfigFile(ctx context.Context, repo events.Repo, commi
 // evicted when the cache is full. Configuration errors are cached too;
 // failed reads are not.
 type configCache struct {
-	files repoFiles
-	mu    sync.Mutex
-	lru   *lru.Cache[string, cachedConfig]
+	gh    GitHub
+	cache *githubapi.Cache[cachedConfig]
 }
 
 type cachedConfig struct {
@@ -73,33 +34,43 @@ type cachedConfig struct {
 // configCacheSize is how many (repo, commit) configurations are kept.
 const configCacheSize = 256
 
-func newConfigCache(files repoFiles, size int) *configCache {
-	return &configCache{files: files, lru: newCache[string, cachedConfig](size)}
+func newConfigCache(gh GitHub, size int) *configCache {
+	return &configCache{gh: gh, cache: githubapi.NewCache[cachedConfig](size)}
 }
 
 // get returns the configuration at commit. A configuration error is
 // permanent (in the sense of bus.IsPermanent); other errors are as the
 // reader classified them.
 func (c *configCache) get(ctx context.Context, repo events.Repo, commit string) (*config.RepoConfig, error) {
-	key := repo.String() + "@" + commit
-	c.mu.Lock()
-	e, ok := c.lru.Get(key)
-	c.mu.Unlock()
-	if ok {
-		return e.cfg, e.err
-	}
-	data, _, err := c.files.RepoConfigFile(ctx, repo, commit)
+	e, err := c.cache.Get(repo.String()+"@"+commit, func() (cachedConfig, error) {
+		cfg, err := readConfig(ctx, c.gh, repo, commit)
+		if bus.IsPermanent(err) {
+			return cachedConfig{cfg: cfg, err: err}, nil
+		}
+		return cachedConfig{cfg: cfg}, err
+	})
 	if err != nil {
 		return nil, err
 	}
+	return e.cfg, e.err
+}
+
+// readConfig reads and parses telefonistka.yaml at commit. A configuration
+// error (an oversized, unreadable or invalid file, or a directory of that
+// name) is permanent; other errors are as the adapter classified them.
+func readConfig(ctx context.Context, gh GitHub, repo events.Repo, commit string) (*config.RepoConfig, error) {
+	data, _, err := gh.File(ctx, repo, commit, config.RepoFileName)
+	if err != nil {
+		return nil, err
+	}
+	if err := config.CheckFileSize(config.RepoFileName, len(data)); err != nil {
+		return nil, bus.Permanent(fmt.Errorf("%s of %s at %s: %w", config.RepoFileName, repo, commit, err))
+	}
 	cfg, err := fanoutConfig(data)
 	if err != nil {
-		err = permanentError{fmt.Errorf("%s of %s at %s: %w", config.RepoFileName, repo, commit, err)}
+		return nil, bus.Permanent(fmt.Errorf("%s of %s at %s: %w", config.RepoFileName, repo, commit, err))
 	}
-	c.mu.Lock()
-	c.lru.Add(key, cachedConfig{cfg: cfg, err: err})
-	c.mu.Unlock()
-	return cfg, err
+	return cfg, nil
 }
 
 // fanoutConfig parses a repository file for fan-out. Only errors that
@@ -129,10 +100,3 @@ func hasKeyPrefix(key, prefix string) bool {
 	rest, ok := strings.CutPrefix(key, prefix)
 	return ok && (rest == "" || rest[0] == '[' || rest[0] == '.')
 }
-
-// permanentError marks an error retrying cannot fix (bus.IsPermanent).
-type permanentError struct{ err error }
-
-func (e permanentError) Error() string   { return e.err.Error() }
-func (e permanentError) Unwrap() error   { return e.err }
-func (e permanentError) Permanent() bool { return true }

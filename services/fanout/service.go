@@ -18,18 +18,19 @@ import (
 	"github.com/telefonistka/telefonistka/pkg/app"
 	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/events"
+	"github.com/telefonistka/telefonistka/pkg/githubapi"
 	"github.com/telefonistka/telefonistka/services/fanout/internal/forward"
 )
 
 // Builder registers fan-out with pkg/app.
-var Builder = app.Builder{Name: "fanout", New: New}
+var Builder = app.Builder{Name: "fanout", New: New, Check: app.Settings(LoadConfig, true)}
 
 // Consumer names.
 const (
 	// PushConsumer reads push deliveries from the GITHUB stream.
-	PushConsumer = "fanout"
+	PushConsumer = events.ConsumerFanout
 	// DeliverConsumer reads fanout.requested jobs from the FANOUT stream.
-	DeliverConsumer = "fanout-deliver"
+	DeliverConsumer = events.ConsumerFanoutDeliver
 )
 
 // Service is the fan-out service.
@@ -51,14 +52,14 @@ func New(_ context.Context, env *app.Env) (app.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	gh, err := env.GitHub()
+	f, err := env.GitHub()
 	if err != nil {
 		return nil, fmt.Errorf("fan-out reads telefonistka.yaml through GitHub: %w", err)
 	}
 	return NewService(Deps{
 		Config:          cfg,
 		Conn:            env.Conn,
-		Clients:         gh,
+		GitHub:          githubapi.NewGitHub(f, nil),
 		Registry:        env.Registry,
 		Log:             env.Log.With("service", "fanout"),
 		ConsumerOptions: env.ConsumerOptions,
@@ -69,9 +70,8 @@ func New(_ context.Context, env *app.Env) (app.Service, error) {
 type Deps struct {
 	Config Config
 	Conn   *bus.Conn
-	// Clients gives GitHub REST clients per repo owner (a
-	// *githubapi.Factory); telefonistka.yaml is read through it.
-	Clients  GitHubClients
+	// GitHub reads telefonistka.yaml (a *githubapi.GitHub).
+	GitHub   GitHub
 	Registry prometheus.Registerer
 	Log      *slog.Logger
 	// ConsumerOptions, if set, gives the process defaults for a consumer
@@ -85,7 +85,7 @@ func NewService(d Deps) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if d.Conn == nil || d.Clients == nil {
+	if d.Conn == nil || d.GitHub == nil {
 		return nil, errors.New("fan-out needs a NATS connection and GitHub clients")
 	}
 	m, err := newMetrics(d.Registry)
@@ -96,19 +96,14 @@ func NewService(d Deps) (*Service, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	opts := d.ConsumerOptions
-	if opts == nil {
-		opts = func(service string, spec events.ConsumerSpec) bus.ConsumerOptions {
-			return bus.ConsumerOptions{Spec: spec, Service: service, Log: log}
-		}
-	}
+	opts := bus.ConsumerDefaults(d.ConsumerOptions).Or(log)
 	return &Service{
 		cfg:        cfg,
 		conn:       d.Conn,
-		pub:        bus.Publisher{JS: d.Conn.JS},
-		configs:    newConfigCache(githubFiles{clients: d.Clients}, configCacheSize),
+		pub:        d.Conn.Publisher(),
+		configs:    newConfigCache(d.GitHub, configCacheSize),
 		deliveries: newDeliveryStore(d.Conn.JS, deliveryCacheBudget),
-		client:     forward.NewClient(cfg.Timeout, cfg.Concurrency),
+		client:     forward.NewClient(cfg.Timeout, cfg.Concurrency, cfg.AllowLocalAddresses),
 		metrics:    m,
 		log:        log,
 		options:    opts,
@@ -117,16 +112,15 @@ func NewService(d Deps) (*Service, error) {
 
 // PushSpec is the consumer of push deliveries.
 func PushSpec() events.ConsumerSpec {
-	return events.ConsumerSpec{Durable: PushConsumer, Stream: events.StreamGitHub,
-		FilterSubjects: []string{events.GitHubFilter("push", "*")}}
+	return events.Consumer(PushConsumer)
 }
 
 // DeliverSpec is the consumer of forwarding jobs. Its AckWait covers a job
 // that waits in the client's buffer while every worker runs a full attempt.
 func DeliverSpec(cfg Config) events.ConsumerSpec {
-	return events.ConsumerSpec{Durable: DeliverConsumer, Stream: events.StreamFanout,
-		FilterSubjects: []string{events.FilterFor(events.TypeFanoutRequested)},
-		AckWait:        max(30*time.Second, 4*cfg.Timeout)}
+	spec := events.Consumer(DeliverConsumer)
+	spec.AckWait = max(30*time.Second, 4*cfg.Timeout)
+	return spec
 }
 
 // Run consumes pushes and jobs until ctx is done.

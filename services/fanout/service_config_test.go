@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/telefonistka/telefonistka/pkg/emulator"
 	"github.com/telefonistka/telefonistka/pkg/events"
 )
 
@@ -42,8 +43,9 @@ func TestRepeatedPushForwardsOnceAndReadsConfigOnce(t *testing.T) {
 }
 
 // A missing telefonistka.yaml forwards nothing, silently; a broken
-// webhookEndpointRegexs is dead-lettered with the line at fault; a mistake
-// elsewhere in the file does not stop fan-out.
+// webhookEndpointRegexs, or a directory named telefonistka.yaml, is
+// dead-lettered at once with what is wrong; a mistake elsewhere in the file
+// does not stop fan-out.
 func TestRepositoryConfiguration(t *testing.T) {
 	h := start(t, testConfig())
 	rc := newReceiver(t, nil)
@@ -79,6 +81,22 @@ func TestRepositoryConfiguration(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("broken configuration was not dead-lettered")
+	}
+
+	dir, err := h.gh.emu.Push(repo.String(), "config-dir", "octocat", "a directory of that name",
+		map[string]*string{"telefonistka.yaml/values.yaml": emulator.Content("a: 1\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.deliver("d-dir", pushBody("refs/heads/main", "main", dir, f), nil)
+	select {
+	case rec := <-dead:
+		want := "telefonistka.yaml of acme/gitops at " + dir + " is a directory, not a file"
+		if rec.Reason != events.FailedPermanent || !strings.Contains(rec.Error, want) || rec.Deliveries != 1 {
+			t.Fatalf("dead letter %+v, want a permanent failure at the first delivery saying %q", rec, want)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a directory named telefonistka.yaml was not dead-lettered")
 	}
 
 	h.deliver("d-other-mistake", pushBody("refs/heads/main", "main", otherMistake, f), nil)

@@ -3,6 +3,7 @@ package ingress
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
@@ -30,8 +31,9 @@ func LoadConfig() (Config, error) {
 
 // Validate refuses a configuration ingress must not run with.
 func (c Config) Validate() error {
-	if c.WebhookSecret == "" {
-		return errors.New("GITHUB_WEBHOOK_SECRET is required: ingress refuses to accept unsigned webhooks")
+	if strings.TrimSpace(c.WebhookSecret) == "" {
+		// A secret of spaces is as guessable as none.
+		return errors.New("GITHUB_WEBHOOK_SECRET is required and must not be blank: ingress refuses to accept unsigned webhooks")
 	}
 	if c.MaxBodyBytes <= 0 {
 		return errors.New("MAX_WEBHOOK_BODY_BYTES must be positive")

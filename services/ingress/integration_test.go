@@ -163,3 +163,17 @@ func TestLargestDeliveryReachesConsumers(t *testing.T) {
 		t.Fatal("delivery not consumed")
 	}
 }
+
+// A blank GITHUB_WEBHOOK_SECRET (spaces, tabs, a newline) is refused at
+// start like an empty one: anyone could sign with it.
+func TestBlankSecretIsRefusedAtStart(t *testing.T) {
+	srv := bustest.Start(t)
+	conn := srv.Connect()
+	for _, blank := range []string{"", " ", "   ", "\t \n"} {
+		env := &app.Env{Conn: conn, Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry()}
+		t.Setenv("GITHUB_WEBHOOK_SECRET", blank)
+		if _, err := New(context.Background(), env); err == nil || !strings.Contains(err.Error(), "GITHUB_WEBHOOK_SECRET") {
+			t.Errorf("secret %q: New returned %v, want a refusal naming GITHUB_WEBHOOK_SECRET", blank, err)
+		}
+	}
+}

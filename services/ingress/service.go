@@ -7,8 +7,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -22,7 +20,7 @@ import (
 )
 
 // Builder registers ingress with pkg/app.
-var Builder = app.Builder{Name: "ingress", New: New}
+var Builder = app.Builder{Name: "ingress", New: New, Check: app.Settings(LoadConfig, false)}
 
 // Service is the ingress service.
 type Service struct {
@@ -35,15 +33,26 @@ func New(ctx context.Context, env *app.Env) (app.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	kv, err := bus.EnsureKV(ctx, env.Conn.JS, events.BucketDeliveries, events.DeliveriesTTL)
+	// A connection of its own: in the all-in-one server the shared one
+	// carries every consumer's traffic, and a webhook's three calls (look
+	// up, publish, remember) would wait behind it.
+	conn, err := env.Connect("telefonistka-ingress")
 	if err != nil {
 		return nil, err
 	}
-	bodies, err := bus.EnsureBodies(ctx, env.Conn.JS)
+	seen, err := bus.OpenRecords[string](ctx, conn, events.BucketDeliveries, events.DeliveriesTTL, "delivery id")
 	if err != nil {
 		return nil, err
 	}
-	return NewService(cfg, &jetStreamStore{pub: env.Publisher(), kv: kv, bodies: bodies}, env.Registry, env.Log.With("service", "ingress")), nil
+	bodies, err := bus.EnsureBodies(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	// A delivery's publish may take all of INGRESS_PUBLISH_TIMEOUT (on a
+	// cluster, a stream electing a new leader after a node loss).
+	pub := conn.Publisher()
+	pub.Timeout = max(pub.Timeout, cfg.PublishTimeout)
+	return NewService(cfg, &jetStreamStore{pub: pub, seen: seen, bodies: bodies}, env.Registry, env.Log.With("service", "ingress")), nil
 }
 
 // NewService builds ingress over an explicit store (tests).
@@ -64,7 +73,7 @@ func (s *Service) Run(ctx context.Context) error {
 // ids in a KV bucket whose entries outlive the duplicate window.
 type jetStreamStore struct {
 	pub    bus.Publisher
-	kv     jetstream.KeyValue
+	seen   *bus.Records[string]
 	bodies jetstream.ObjectStore
 }
 
@@ -75,18 +84,11 @@ func deliveryKey(id string) string {
 }
 
 func (s *jetStreamStore) Seen(ctx context.Context, id string) (bool, error) {
-	_, err := s.kv.Get(ctx, deliveryKey(id))
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, jetstream.ErrKeyNotFound):
-		return false, nil
-	}
-	return false, fmt.Errorf("looking up delivery %s: %w", id, err)
+	return s.seen.Has(ctx, deliveryKey(id))
 }
 
-func (s *jetStreamStore) Store(ctx context.Context, env *events.Envelope) (bool, error) {
-	res, err := s.pub.Publish(ctx, env)
+func (s *jetStreamStore) Store(ctx context.Context, subject string, env *events.Envelope) (bool, error) {
+	res, err := s.pub.PublishOn(ctx, subject, env)
 	if err != nil {
 		return false, err
 	}
@@ -94,8 +96,7 @@ func (s *jetStreamStore) Store(ctx context.Context, env *events.Envelope) (bool,
 }
 
 func (s *jetStreamStore) Remember(ctx context.Context, id string) error {
-	_, err := s.kv.Put(ctx, deliveryKey(id), []byte(id))
-	return err
+	return s.seen.Put(ctx, deliveryKey(id), &id)
 }
 
 func (s *jetStreamStore) PutBody(ctx context.Context, id string, body []byte) (*events.BodyRef, error) {

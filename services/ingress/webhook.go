@@ -1,6 +1,7 @@
 package ingress
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,9 +11,11 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/events"
 )
 
@@ -20,20 +23,24 @@ import (
 type deliveryStore interface {
 	// Seen reports whether a delivery id was stored before (also days ago).
 	Seen(ctx context.Context, deliveryID string) (bool, error)
-	// Store publishes the delivery; duplicate is true when JetStream already
-	// held it.
-	Store(ctx context.Context, env *events.Envelope) (duplicate bool, err error)
+	// Store publishes the delivery on subject; duplicate is true when
+	// JetStream already held it.
+	Store(ctx context.Context, subject string, env *events.Envelope) (duplicate bool, err error)
 	// Remember records the delivery id for later redeliveries.
 	Remember(ctx context.Context, deliveryID string) error
 	// PutBody keeps a body too large to travel inside the event.
 	PutBody(ctx context.Context, deliveryID string, body []byte) (*events.BodyRef, error)
 }
 
-// hopByHop headers describe one connection and are not part of the delivery.
-var hopByHop = map[string]bool{
+// notStored are headers that are not part of the delivery: those that
+// describe one connection, and credentials meant for Telefonistka or a proxy
+// in front of it (a webhook URL with user info makes GitHub send
+// Authorization), which must not rest on the stream nor be forwarded.
+var notStored = map[string]bool{
 	"Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true, "Proxy-Authorization": true,
 	"Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true, "Proxy-Connection": true,
 	"Host": true, "Content-Length": true,
+	"Authorization": true, "Cookie": true, "X-Api-Key": true,
 }
 
 type webhookHandler struct {
@@ -64,107 +71,172 @@ type payloadHead struct {
 	} `json:"issue"`
 }
 
-func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := h.now()
-	status, msg, attrs := h.handle(r)
-	h.metrics.requests.WithLabelValues(fmt.Sprint(status)).Observe(time.Since(start).Seconds())
-	level := slog.LevelInfo
-	if status >= 500 {
-		level = slog.LevelError
-	} else if status >= 400 {
-		level = slog.LevelWarn
+// repo returns the repository's owner and name, ok false when the payload
+// names no repository.
+func (p *payloadHead) repo() (owner, name string, ok bool) {
+	if p.Repository == nil || p.Repository.Name == "" {
+		return "", "", false
 	}
-	h.log.Log(r.Context(), level, "webhook "+msg, append(attrs, "status", status)...)
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, msg+"\n")
+	owner = p.Repository.Owner.Login
+	if owner == "" {
+		owner = p.Repository.Owner.Name
+	}
+	return owner, p.Repository.Name, true
 }
 
-// handle validates, deduplicates and stores one delivery, returning the
-// status, a short message and log attributes.
-func (h *webhookHandler) handle(r *http.Request) (int, string, []any) {
+// answer is what ingress answers a delivery with.
+type answer struct {
+	status int
+	msg    string
+	attrs  []any // for the log line
+	// stored is the id of a delivery the stream holds, to remember once
+	// the answer is sent.
+	stored string
+}
+
+func reply(status int, msg string, attrs []any) answer {
+	return answer{status: status, msg: msg, attrs: attrs}
+}
+
+func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := h.now()
+	a := h.handle(r)
+	h.metrics.requests.WithLabelValues(fmt.Sprint(a.status)).Observe(time.Since(start).Seconds())
+	level := slog.LevelInfo
+	if a.status >= 500 {
+		level = slog.LevelError
+	} else if a.status >= 400 {
+		level = slog.LevelWarn
+	}
+	h.log.Log(r.Context(), level, "webhook "+a.msg, append(a.attrs, "status", a.status)...)
+	body := a.msg + "\n"
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(a.status)
+	_, _ = io.WriteString(w, body)
+	if a.stored == "" {
+		return
+	}
+	// The delivery is stored, so the answer goes out now, whole (its
+	// length is set): recording the id for redeliveries days later is one
+	// more JetStream round trip GitHub need not wait for. Until the record
+	// is written (or if writing it fails, as before), the stream's
+	// duplicate window catches a redelivery.
+	_ = http.NewResponseController(w).Flush()
+	h.remember(r.Context(), a.stored)
+}
+
+// remember records a stored delivery's id; a failure is logged, the
+// delivery is stored all the same.
+func (h *webhookHandler) remember(ctx context.Context, deliveryID string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.PublishTimeout)
+	defer cancel()
+	if err := h.store.Remember(ctx, deliveryID); err != nil {
+		h.log.Warn("recording delivery id", "delivery_id", deliveryID, "error", err)
+	}
+}
+
+// handle validates, deduplicates and stores one delivery.
+func (h *webhookHandler) handle(r *http.Request) answer {
 	deliveryID := r.Header.Get("X-GitHub-Delivery")
 	event := r.Header.Get("X-GitHub-Event")
-	attrs := []any{"delivery_id", deliveryID, "event", event}
+	attrs := []any{"delivery_id", clip(deliveryID), "event", clip(event)}
 
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, h.cfg.MaxBodyBytes))
+	body, err := readBody(r, h.cfg.MaxBodyBytes)
 	if err != nil {
 		h.metrics.hit("parsing_failed")
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.cfg.MaxBodyBytes), attrs
+			return reply(http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", h.cfg.MaxBodyBytes), attrs)
 		}
-		return http.StatusBadRequest, "could not read body", attrs
+		return reply(http.StatusBadRequest, "could not read body", attrs)
 	}
 	if err := verifySignature([]byte(h.cfg.WebhookSecret), body, r.Header.Get("X-Hub-Signature-256"), r.Header.Get("X-Hub-Signature")); err != nil {
 		h.metrics.hit("validation_failed")
-		return http.StatusUnauthorized, err.Error(), attrs
+		return reply(http.StatusUnauthorized, err.Error(), attrs)
 	}
 	if event == "" || deliveryID == "" {
 		h.metrics.hit("parsing_failed")
-		return http.StatusBadRequest, "X-GitHub-Event and X-GitHub-Delivery headers are required", attrs
+		return reply(http.StatusBadRequest, "X-GitHub-Event and X-GitHub-Delivery headers are required", attrs)
 	}
 	if len(deliveryID) > 256 || strings.ContainsFunc(deliveryID, func(r rune) bool { return r < 0x21 || r > 0x7e }) {
 		h.metrics.hit("parsing_failed")
-		return http.StatusBadRequest, "X-GitHub-Delivery is not a printable id of at most 256 characters", attrs
+		return reply(http.StatusBadRequest, "X-GitHub-Delivery is not a printable id of at most 256 characters", attrs)
+	}
+	if err := checkEvent(event); err != nil {
+		h.metrics.hit("parsing_failed")
+		return reply(http.StatusBadRequest, err.Error(), attrs)
 	}
 	payload, status, msg := extractPayload(r.Header.Get("Content-Type"), body)
 	if status != 0 {
 		h.metrics.hit("parsing_failed")
-		return status, msg, attrs
+		return reply(status, msg, attrs)
 	}
 	var head payloadHead
 	if err := json.Unmarshal(payload, &head); err != nil {
 		h.metrics.hit("parsing_failed")
-		return http.StatusBadRequest, "payload is not a JSON object", attrs
+		return reply(http.StatusBadRequest, "payload is not a JSON object", attrs)
+	}
+	if err := checkHead(&head); err != nil {
+		h.metrics.hit("parsing_failed")
+		return reply(http.StatusBadRequest, err.Error(), attrs)
 	}
 	h.metrics.hit("successful")
 	if event == "ping" {
-		return http.StatusOK, "pong", attrs
+		return reply(http.StatusOK, "pong", attrs)
 	}
 	attrs = append(attrs, "action", head.Action)
 	return h.store1(r.Context(), r.Header, deliveryID, event, body, &head, attrs)
 }
 
-func (h *webhookHandler) store1(ctx context.Context, hdr http.Header, deliveryID, event string, body []byte, head *payloadHead, attrs []any) (int, string, []any) {
-	// Keep storing even if GitHub hangs up: once published, the delivery
-	// must also be remembered.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.PublishTimeout)
+func (h *webhookHandler) store1(ctx context.Context, hdr http.Header, deliveryID, event string, body []byte, head *payloadHead, attrs []any) answer {
+	// Keep storing even if GitHub hangs up. A body bound for the object
+	// store gets time for its transfer on top of the publish timeout.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.PublishTimeout+publishTransferTime(len(body)))
 	defer cancel()
 	seen, err := h.store.Seen(ctx, deliveryID)
 	if err != nil {
-		return http.StatusServiceUnavailable, "message bus unavailable; redeliver later", append(attrs, "error", err)
+		return reply(http.StatusServiceUnavailable, "message bus unavailable; redeliver later", append(attrs, "error", err))
 	}
 	if seen {
-		return http.StatusOK, "delivery already received", attrs
+		return reply(http.StatusOK, "delivery already received", attrs)
 	}
 	var ref *events.BodyRef
 	if len(body) > events.InlineBodyLimit {
 		if ref, err = h.store.PutBody(ctx, deliveryID, body); err != nil {
-			return http.StatusServiceUnavailable, "message bus unavailable; redeliver later", append(attrs, "error", err)
+			return reply(http.StatusServiceUnavailable, "message bus unavailable; redeliver later", append(attrs, "error", err))
 		}
 		body = nil
 	}
 	env, err := newDelivery(hdr, deliveryID, event, body, ref, head, h.now())
 	if err != nil {
-		return http.StatusInternalServerError, "could not encode delivery", append(attrs, "error", err)
+		return reply(http.StatusInternalServerError, "could not encode delivery", append(attrs, "error", err))
 	}
 	if env.Repo != nil {
 		attrs = append(attrs, "repo", env.Repo.String())
 	}
-	dup, err := h.store.Store(ctx, env)
+	// The subject comes from what was just parsed: events.Subject would
+	// decode the delivery (and its body) again.
+	dup, err := h.store.Store(ctx, events.GitHubSubject(event, head.Action, env.Repo), env)
 	if err != nil {
-		return http.StatusServiceUnavailable, "message bus unavailable; redeliver later", append(attrs, "error", err)
-	}
-	if err := h.store.Remember(ctx, deliveryID); err != nil {
-		// Stored, so the answer is still a success; the duplicate window
-		// still catches quick redeliveries.
-		h.log.Warn("recording delivery id", "delivery_id", deliveryID, "error", err)
+		return reply(http.StatusServiceUnavailable, "message bus unavailable; redeliver later", append(attrs, "error", err))
 	}
 	if dup {
-		return http.StatusOK, "delivery already received", attrs
+		return answer{status: http.StatusOK, msg: "delivery already received", attrs: attrs, stored: deliveryID}
 	}
-	return http.StatusAccepted, "accepted", attrs
+	return answer{status: http.StatusAccepted, msg: "accepted", attrs: attrs, stored: deliveryID}
+}
+
+// readBody reads a request body of at most limit bytes. A declared length
+// within the limit sizes the buffer once, instead of the doublings of
+// io.ReadAll (a 5 KB push would take five).
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= limit {
+		buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead free before its last read
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, limit))
+	return buf.Bytes(), err
 }
 
 // extractPayload returns the JSON payload of a body by content type, or a
@@ -188,7 +260,7 @@ func extractPayload(contentType string, body []byte) ([]byte, int, string) {
 }
 
 // NewDelivery builds the envelope of a GitHub delivery: the raw body and the
-// headers that describe it (hop-by-hop headers dropped), with the repository
+// headers that describe it (hop-by-hop headers and credentials dropped), with the repository
 // and PR number read from the payload for the subject and the envelope. The
 // delivery id is the envelope id, so JetStream drops a repeated delivery.
 func NewDelivery(hdr http.Header, deliveryID, event string, body []byte, now time.Time) (*events.Envelope, error) {
@@ -196,9 +268,15 @@ func NewDelivery(hdr http.Header, deliveryID, event string, body []byte, now tim
 	if status != 0 {
 		return nil, errors.New(msg)
 	}
+	if err := checkEvent(event); err != nil {
+		return nil, err
+	}
 	var head payloadHead
 	if err := json.Unmarshal(payload, &head); err != nil {
 		return nil, fmt.Errorf("payload is not a JSON object: %w", err)
+	}
+	if err := checkHead(&head); err != nil {
+		return nil, err
 	}
 	return newDelivery(hdr, deliveryID, event, body, nil, &head, now)
 }
@@ -208,17 +286,13 @@ func NewDelivery(hdr http.Header, deliveryID, event string, body []byte, now tim
 func newDelivery(hdr http.Header, deliveryID, event string, body []byte, ref *events.BodyRef, head *payloadHead, now time.Time) (*events.Envelope, error) {
 	headers := make(map[string]string, len(hdr))
 	for k, v := range hdr {
-		if !hopByHop[k] {
+		if !notStored[k] {
 			headers[k] = strings.Join(v, ", ")
 		}
 	}
 	meta := events.Meta{ID: deliveryID, Source: "ingress", CorrelationID: deliveryID, Time: now}
-	if head.Repository != nil && head.Repository.Name != "" {
-		owner := head.Repository.Owner.Login
-		if owner == "" {
-			owner = head.Repository.Owner.Name
-		}
-		meta.Repo = &events.Repo{Owner: owner, Name: head.Repository.Name}
+	if owner, name, ok := head.repo(); ok {
+		meta.Repo = &events.Repo{Owner: owner, Name: name}
 	}
 	switch {
 	case head.PullRequest != nil:
@@ -237,4 +311,13 @@ func newDelivery(hdr http.Header, deliveryID, event string, body []byte, ref *ev
 		BodyRef:    ref,
 		ReceivedAt: now.UTC(),
 	})
+}
+
+// publishTransferTime is the time storing a body of n bytes may add to the
+// publish timeout: none for a body that travels inside its event.
+func publishTransferTime(n int) time.Duration {
+	if n <= events.InlineBodyLimit {
+		return 0
+	}
+	return bus.TransferTime(int64(n))
 }

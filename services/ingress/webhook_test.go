@@ -3,7 +3,9 @@ package ingress
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -39,11 +41,14 @@ func (m *memStore) Seen(_ context.Context, id string) (bool, error) {
 	return m.seen[id], nil
 }
 
-func (m *memStore) Store(_ context.Context, env *events.Envelope) (bool, error) {
+func (m *memStore) Store(_ context.Context, subject string, env *events.Envelope) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.fail != nil {
 		return false, m.fail
+	}
+	if want, err := events.Subject(env); err != nil || subject != want {
+		return false, fmt.Errorf("stored on %q, want %q: %w", subject, want, err)
 	}
 	m.stored = append(m.stored, env)
 	return false, nil
@@ -145,7 +150,10 @@ func TestWebhookValidation(t *testing.T) {
 		{"form encoded", req{event: "pull_request", delivery: "d1", body: form, contentType: "application/x-www-form-urlencoded"}, 202, 1, "successful"},
 		{"form without payload", req{event: "pull_request", delivery: "d1", body: "x=1", contentType: "application/x-www-form-urlencoded"}, 400, 0, "parsing_failed"},
 		{"ping", req{event: "ping", delivery: "d1", body: `{"zen":"Design for failure."}`}, 200, 0, "successful"},
-		{"unknown event type is stored", req{event: "deployment_review", delivery: "d1", body: `{}`}, 202, 1, "successful"},
+		{"every GitHub event is stored", req{event: "deployment_review", delivery: "d1", body: `{}`}, 202, 1, "successful"},
+		{"an event GitHub does not send", req{event: "pull_request.closed", delivery: "d1", body: prBody}, 400, 0, "parsing_failed"},
+		{"an action GitHub does not send", req{event: "pull_request", delivery: "d1", body: `{"action":"*"}`}, 400, 0, "parsing_failed"},
+		{"an owner longer than GitHub allows", req{event: "push", delivery: "d1", body: `{"repository":{"name":"r","owner":{"login":"` + strings.Repeat("o", 40) + `"}}}`}, 400, 0, "parsing_failed"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -179,6 +187,9 @@ func TestStoredDelivery(t *testing.T) {
 	r := req{event: "pull_request", delivery: "abc-123", body: prBody}.build()
 	r.Header.Set("X-GitHub-Hook-ID", "99")
 	r.Header.Set("Connection", "keep-alive")
+	r.Header.Set("Authorization", "Basic dTpw")
+	r.Header.Set("Cookie", "session=1")
+	r.Header.Set("X-Api-Key", "k")
 	if w := serve(s, r); w.Code != 202 {
 		t.Fatalf("status %d", w.Code)
 	}
@@ -196,8 +207,10 @@ func TestStoredDelivery(t *testing.T) {
 	if d.Headers["X-Github-Hook-Id"] != "99" || d.Headers["X-Hub-Signature-256"] == "" || d.Headers["User-Agent"] != "GitHub-Hookshot/test" {
 		t.Fatalf("headers = %v", d.Headers)
 	}
-	if _, ok := d.Headers["Connection"]; ok {
-		t.Fatal("hop-by-hop header kept")
+	for _, h := range []string{"Connection", "Authorization", "Cookie", "X-Api-Key"} {
+		if _, ok := d.Headers[h]; ok {
+			t.Fatalf("header %s stored", h)
+		}
 	}
 	subject, _ := events.Subject(env)
 	if subject != "github.pull_request.closed.acme.gitops%2Einfra" {
@@ -269,4 +282,92 @@ func FuzzWebhook(f *testing.F) {
 			t.Fatalf("status %d for event %q ct %q body %q", w.Code, event, ct, body)
 		}
 	})
+}
+
+// FuzzSubjectBoundValues sends signed deliveries whose event, action, owner
+// and repository name are arbitrary: each is refused with 400, or stored on
+// a subject of five tokens, short enough for NATS, that give back the values.
+func FuzzSubjectBoundValues(f *testing.F) {
+	f.Add("pull_request", "closed", "acme", "gitops.infra")
+	f.Add(strings.Repeat("e", 5000), "closed", "acme", "gitops")
+	f.Add("push", strings.Repeat("a", 5000), "acme", "gitops")
+	f.Add("push", "", strings.Repeat("o", 40), strings.Repeat("r", 101))
+	f.Add("issue_comment", "created", "a-b_c", "..")
+	f.Add("pull_request", "ready_for_review", "x", "a*b>c d")
+	f.Fuzz(func(t *testing.T, event, action, owner, name string) {
+		store := &memStore{}
+		s, _ := newTestService(t, store, 1<<20)
+		body, err := json.Marshal(map[string]any{"action": action, "repository": map[string]any{"name": name, "owner": map[string]any{"login": owner}}})
+		if err != nil {
+			t.Skip()
+		}
+		w := serve(s, req{event: event, delivery: "d", body: string(body)}.build())
+		switch w.Code {
+		case 400:
+			if len(store.stored) != 0 {
+				t.Fatal("refused but stored")
+			}
+			return
+		case 200, 202:
+		default:
+			t.Fatalf("status %d for event %q action %q repo %q/%q", w.Code, event, action, owner, name)
+		}
+		if event == "ping" {
+			return
+		}
+		subject, err := events.Subject(store.stored[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(subject) > 1024 {
+			t.Fatalf("subject of %d bytes accepted", len(subject))
+		}
+		tokens := strings.Split(subject, ".")
+		if len(tokens) != 5 {
+			t.Fatalf("subject %q has %d tokens", subject, len(tokens))
+		}
+		want := []string{"github", event, action, owner, name}
+		if name == "" {
+			want[3], want[4] = "", ""
+		}
+		for i, tok := range tokens[1:] {
+			if got, err := events.UnescapeToken(tok); err != nil || got != want[i+1] {
+				t.Fatalf("token %d of %q = %q (%v), want %q", i+1, subject, got, err, want[i+1])
+			}
+		}
+	})
+}
+
+// flushCheckStore notes whether the answer had been sent (flushed, whole)
+// when the delivery id was recorded.
+type flushCheckStore struct {
+	memStore
+	w             *httptest.ResponseRecorder
+	answeredFirst []bool
+}
+
+func (s *flushCheckStore) Remember(ctx context.Context, id string) error {
+	s.answeredFirst = append(s.answeredFirst, s.w.Flushed && s.w.Body.Len() > 0 && s.w.Header().Get("Content-Length") != "")
+	return s.memStore.Remember(ctx, id)
+}
+
+// GitHub has its answer before the delivery id is recorded for later
+// redeliveries (one JetStream round trip fewer on the answer's path), and
+// the id is recorded all the same.
+func TestAnswerPrecedesRecordingTheDeliveryID(t *testing.T) {
+	store := &flushCheckStore{w: httptest.NewRecorder()}
+	s, _ := newTestService(t, store, 1<<20)
+	s.handler.ServeHTTP(store.w, req{event: "push", delivery: "d", body: `{}`}.build())
+	if store.w.Code != 202 {
+		t.Fatalf("status %d", store.w.Code)
+	}
+	if len(store.answeredFirst) != 1 || !store.answeredFirst[0] {
+		t.Fatalf("delivery id recorded before the answer was sent (%v)", store.answeredFirst)
+	}
+	if got := store.w.Header().Get("Content-Length"); got != fmt.Sprint(len("accepted\n")) {
+		t.Fatalf("Content-Length %q", got)
+	}
+	if !store.seen["d"] {
+		t.Fatal("delivery id not recorded")
+	}
 }

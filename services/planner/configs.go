@@ -3,23 +3,32 @@ package planner
 import (
 	"context"
 	"errors"
-	lru "github.com/hashicorp/golang-lru/v2"
-	"sync"
 
 	"github.com/telefonistka/telefonistka/pkg/config"
 	"github.com/telefonistka/telefonistka/pkg/events"
+	"github.com/telefonistka/telefonistka/pkg/githubapi"
 	"github.com/telefonistka/telefonistka/pkg/plan"
+	"github.com/telefonistka/telefonistka/pkg/plan/treesync"
 )
 
-// configCache reads repository and component configuration files at a
-// commit and keeps the parsed result per (repo, commit, path). Commits are
-// immutable, so entries are only evicted when the cache is full. Parse
-// results (configuration errors included) are cached; failed reads are
-// not.
+// commitFiles are the files of one commit: from its tree when the planner
+// has it (a file is then read by blob, once for every commit that holds
+// the same content), else through the contents API (a tree GitHub
+// truncated).
+type commitFiles struct {
+	repo   events.Repo
+	commit string
+	tree   *githubapi.Tree // nil: the contents API
+}
+
+// configCache reads repository and component configuration files and
+// keeps the parsed result per (repo, blob, path) or, read through the
+// contents API, per (repo, commit, path). Both are immutable, so entries
+// are only evicted when the cache is full. Parse results (configuration
+// errors included) are cached; failed reads are not.
 type configCache struct {
-	gh  GitHub
-	mu  sync.Mutex
-	lru *lru.Cache[string, parsedFile]
+	gh    GitHub
+	cache *githubapi.Cache[parsedFile]
 }
 
 type parsedFile struct {
@@ -31,34 +40,62 @@ type parsedFile struct {
 }
 
 func newConfigCache(gh GitHub, size int) *configCache {
-	return &configCache{gh: gh, lru: newCache[string, parsedFile](size)}
+	return &configCache{gh: gh, cache: githubapi.NewCache[parsedFile](size)}
 }
 
-func (c *configCache) load(ctx context.Context, repo events.Repo, commit, path string, parse func([]byte) parsedFile) (parsedFile, error) {
-	key := repo.String() + "@" + commit + ":" + path
-	c.mu.Lock()
-	v, ok := c.lru.Get(key)
-	c.mu.Unlock()
-	if ok {
-		return v, nil
-	}
-	data, found, err := c.gh.File(ctx, repo, commit, path)
-	if err != nil {
-		return parsedFile{}, err
-	}
-	v = parse(data)
-	v.found = found
-	c.mu.Lock()
-	c.lru.Add(key, v)
-	c.mu.Unlock()
-	return v, nil
+// notAFile is the configuration error of a path that holds no file.
+func notAFile(path, kind string) parsedFile {
+	return parsedFile{found: true, err: config.FileError(path, "it is a "+kind+", not a file")}
 }
 
-// repoConfig returns the repository configuration at commit. found is false
+func (c *configCache) load(ctx context.Context, src commitFiles, path string, parse func([]byte) parsedFile) (parsedFile, error) {
+	if src.tree == nil {
+		return c.cache.Get(src.repo.String()+"@"+src.commit+":"+path, func() (parsedFile, error) {
+			data, found, err := c.gh.File(ctx, src.repo, src.commit, path)
+			var naf *githubapi.NotAFileError
+			if errors.As(err, &naf) {
+				return notAFile(path, naf.Kind()), nil
+			}
+			if err != nil || !found {
+				return parsedFile{}, err
+			}
+			return parseFile(path, data, parse), nil
+		})
+	}
+	e, ok := src.tree.Entries[path]
+	switch {
+	case !ok:
+		return parsedFile{}, nil
+	case e.Type == treesync.TypeTree:
+		return notAFile(path, "directory"), nil
+	case e.Type == treesync.TypeCommit:
+		return notAFile(path, "submodule"), nil
+	case e.Mode == "120000":
+		return notAFile(path, "symlink"), nil
+	}
+	return c.cache.Get(src.repo.String()+"@blob:"+e.SHA+":"+path, func() (parsedFile, error) {
+		data, err := c.gh.Blob(ctx, src.repo, e.SHA)
+		if err != nil {
+			return parsedFile{}, err
+		}
+		return parseFile(path, data, parse), nil
+	})
+}
+
+func parseFile(path string, data []byte, parse func([]byte) parsedFile) parsedFile {
+	if err := config.CheckFileSize(path, len(data)); err != nil {
+		return parsedFile{found: true, err: err}
+	}
+	v := parse(data)
+	v.found = true
+	return v
+}
+
+// repoConfig returns the repository configuration of src. found is false
 // when the repository has no telefonistka.yaml. A configuration error is a
 // *config.Error.
-func (c *configCache) repoConfig(ctx context.Context, repo events.Repo, commit string) (cfg *config.RepoConfig, found bool, err error) {
-	v, err := c.load(ctx, repo, commit, config.RepoFileName, func(data []byte) parsedFile {
+func (c *configCache) repoConfig(ctx context.Context, src commitFiles) (cfg *config.RepoConfig, found bool, err error) {
+	v, err := c.load(ctx, src, config.RepoFileName, func(data []byte) parsedFile {
 		cfg, err := config.LoadRepoConfig(config.RepoFileName, data)
 		return parsedFile{repo: cfg, err: err}
 	})
@@ -68,11 +105,11 @@ func (c *configCache) repoConfig(ctx context.Context, repo events.Repo, commit s
 	return v.repo, v.found, v.err
 }
 
-// componentConfig returns a component's configuration at commit: nil when
-// it has none, a *config.Error when its file is invalid.
-func (c *configCache) componentConfig(ctx context.Context, repo events.Repo, commit, componentPath string) (*config.ComponentConfig, error) {
+// componentConfig returns a component's configuration in src: nil when it
+// has none, a *config.Error when its file is invalid.
+func (c *configCache) componentConfig(ctx context.Context, src commitFiles, componentPath string) (*config.ComponentConfig, error) {
 	file := componentPath + "/" + config.RepoFileName
-	v, err := c.load(ctx, repo, commit, file, func(data []byte) parsedFile {
+	v, err := c.load(ctx, src, file, func(data []byte) parsedFile {
 		cfg, err := config.LoadComponentConfig(file, data)
 		return parsedFile{component: cfg, err: err}
 	})
@@ -82,10 +119,10 @@ func (c *configCache) componentConfig(ctx context.Context, repo events.Repo, com
 	return v.component, v.err
 }
 
-// lookup adapts componentConfig to plan.ComponentConfigs for one commit.
-func (c *configCache) lookup(ctx context.Context, repo events.Repo, commit string) plan.ComponentConfigs {
+// lookup adapts componentConfig to plan.ComponentConfigs for src.
+func (c *configCache) lookup(ctx context.Context, src commitFiles) plan.ComponentConfigs {
 	return plan.ComponentConfigFunc(func(path string) (*config.ComponentConfig, error) {
-		return c.componentConfig(ctx, repo, commit, path)
+		return c.componentConfig(ctx, src, path)
 	})
 }
 

@@ -14,19 +14,13 @@ import (
 // DeadLetterConsumer reads the promoter's dead letters, so a planned entry
 // the promoter gave up on without reporting it still finishes its run (as
 // failed) and the origin PR's status does not stay pending.
-const DeadLetterConsumer = "planner-deadletters"
-
-// promoterConsumer is the promoter's durable consumer name, which names its
-// dead-letter subject.
-const promoterConsumer = "promoter"
+const DeadLetterConsumer = events.ConsumerPlannerDeadLetters
 
 // DeadLetterSpec is the consumer of the promoter's dead letters.
 func DeadLetterSpec(cfg Config) events.ConsumerSpec {
-	return events.ConsumerSpec{
-		Durable: DeadLetterConsumer, Stream: events.StreamDeadLetter,
-		FilterSubjects: []string{"deadletter." + events.EscapeToken(promoterConsumer) + ".>"},
-		MaxDeliver:     cfg.MaxDeliver, AckWait: cfg.AckWait,
-	}
+	spec := events.Consumer(DeadLetterConsumer) // the promoter's dead letters
+	spec.MaxDeliver, spec.AckWait = cfg.MaxDeliver, cfg.AckWait
+	return spec
 }
 
 // handleDeadLetter records a dead-lettered planned event as a failed entry.

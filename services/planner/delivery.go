@@ -2,7 +2,6 @@ package planner
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -27,6 +26,8 @@ type statusRun struct {
 	pr     int
 	sha    string
 	active bool // pending was set and no final state yet
+	// comments posts the delivery's comments once.
+	comments *commenter
 }
 
 func (r *statusRun) start(repo events.Repo, pr int, sha string) {
@@ -37,25 +38,17 @@ func (r *statusRun) start(repo events.Repo, pr int, sha string) {
 // branch plans promotions, a label added while show-plan is present
 // comments the plan.
 func (s *Service) handleDelivery(ctx context.Context, m *bus.Message) error {
-	var d events.GitHubDelivery
-	if err := m.Env.DecodeData(&d); err != nil {
-		return bus.Permanent(err)
-	}
-	payload, err := d.PayloadJSON()
+	d, parsed, err := githubapi.ParseDelivery(m.Env)
 	if err != nil {
-		return bus.Permanent(err)
-	}
-	parsed, err := github.ParseWebHook(d.Event, payload)
-	if err != nil {
-		return bus.Permanent(fmt.Errorf("parsing %s delivery %s: %w", d.Event, d.DeliveryID, err))
+		return err
 	}
 	ev, ok := parsed.(*github.PullRequestEvent)
 	if !ok || ev.GetPullRequest() == nil || ev.GetRepo() == nil {
 		return nil
 	}
-	repo := events.Repo{Owner: ev.GetRepo().GetOwner().GetLogin(), Name: ev.GetRepo().GetName()}
+	repo := githubapi.RepoOf(ev.GetRepo())
 	log := m.Log.With("delivery_id", d.DeliveryID, "pr", ev.GetPullRequest().GetNumber())
-	run := &statusRun{}
+	run := &statusRun{comments: s.commenter(m)}
 	switch ev.GetAction() {
 	case "closed":
 		err = s.handleMerged(ctx, m, log, repo, ev, run)
@@ -84,25 +77,9 @@ func (s *Service) finalStatus(ctx context.Context, log *slog.Logger, run *status
 // reject posts a rendered comment on the run's PR and sets the final
 // status error with reason.
 func (s *Service) reject(ctx context.Context, log *slog.Logger, run *statusRun, reason, body string, renderErr error) error {
-	if err := s.comment(ctx, run.repo, run.pr, body, renderErr); err != nil {
+	if err := run.comments.post(ctx, run.repo, run.pr, body, renderErr); err != nil {
 		return err
 	}
 	s.finalStatus(ctx, log, run, githubapi.StateError, reason)
 	return nil
-}
-
-// comment posts a rendered comment.
-func (s *Service) comment(ctx context.Context, repo events.Repo, number int, body string, err error) error {
-	if err != nil {
-		return bus.Permanent(err)
-	}
-	return s.gh.Comment(ctx, repo, number, body)
-}
-
-func labelNames(labels []*github.Label) []string {
-	out := make([]string, 0, len(labels))
-	for _, l := range labels {
-		out = append(out, l.GetName())
-	}
-	return out
 }

@@ -124,7 +124,7 @@ func (f *fixture) start() {
 		f.t.Fatal(err)
 	}
 	cfg := Config{TemplatesPath: f.t.TempDir(), Concurrency: 4, ConfigCacheSize: 64, MaxDeliver: 3, AckWait: 30 * time.Second}
-	svc, err := NewService(context.Background(), Deps{Config: cfg, Conn: f.conn, GitHub: NewGitHub(factory, nil), Log: testLog()})
+	svc, err := NewService(context.Background(), Deps{Config: cfg, Conn: f.conn, GitHub: githubapi.NewGitHub(factory, nil), Log: testLog()})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -178,6 +178,21 @@ func (f *fixture) eventually(what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// handled waits until the consumer named durable has acknowledged every
+// message published to it so far (an event, not a pause): what it would do
+// with them is done.
+func (f *fixture) handled(stream, durable string) {
+	f.t.Helper()
+	f.eventually(durable+" handled everything", func() bool {
+		cons, err := f.conn.JS.Consumer(context.Background(), stream, durable)
+		if err != nil {
+			return false
+		}
+		info, err := cons.Info(context.Background())
+		return err == nil && info.NumPending == 0 && info.NumAckPending == 0 && info.Delivered.Consumer > 0
+	})
 }
 
 // status returns the latest telefonistka status on sha.

@@ -3,10 +3,9 @@ package planner
 import (
 	"slices"
 
-	"github.com/google/go-github/v52/github"
-
 	"github.com/telefonistka/telefonistka/pkg/config"
 	"github.com/telefonistka/telefonistka/pkg/events"
+	"github.com/telefonistka/telefonistka/pkg/githubapi"
 	"github.com/telefonistka/telefonistka/pkg/plan"
 	"github.com/telefonistka/telefonistka/pkg/plan/metadata"
 	"github.com/telefonistka/telefonistka/pkg/plan/prtext"
@@ -24,22 +23,33 @@ type runInput struct {
 }
 
 // originEvent describes the origin PR with the chain history it carries.
-func originEvent(pr *github.PullRequest, o metadata.Origin, labels []string) events.PromotionOrigin {
+func originEvent(pr githubapi.Pull, o metadata.Origin, labels []string) events.PromotionOrigin {
 	history := map[string]events.PromotionLevel{}
+	var originPrs []int
+	var parents map[string][]string
 	if o.Metadata != nil {
 		for k, v := range o.Metadata.PreviousPromotionPaths {
 			history[k] = events.PromotionLevel{SourcePath: v.SourcePath, TargetPaths: nonNil(v.TargetPaths)}
 		}
+		originPrs = slices.Clone(o.Metadata.OriginPrs)
+		if len(o.Metadata.HistoryParents) > 0 {
+			parents = make(map[string][]string, len(o.Metadata.HistoryParents))
+			for k, v := range o.Metadata.HistoryParents {
+				parents[k] = nonNil(v)
+			}
+		}
 	}
 	return events.PromotionOrigin{
-		Number:            pr.GetNumber(),
-		Author:            pr.GetUser().GetLogin(),
-		HeadRef:           pr.GetHead().GetRef(),
-		HeadSHA:           pr.GetHead().GetSHA(),
+		Number:            pr.Number,
+		Author:            pr.Author,
+		HeadRef:           pr.HeadRef,
+		HeadSHA:           pr.HeadSHA,
 		Labels:            nonNil(labels),
 		OriginalPrNumber:  o.OriginalPrNumber(),
 		OriginalPrAuthors: nonNil(o.Authors()),
 		History:           history,
+		OriginPrs:         originPrs,
+		HistoryParents:    parents,
 	}
 }
 

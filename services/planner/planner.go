@@ -12,6 +12,8 @@
 package planner
 
 import (
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"context"
 	"errors"
 	"fmt"
@@ -23,18 +25,19 @@ import (
 	"github.com/telefonistka/telefonistka/pkg/app"
 	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/events"
+	"github.com/telefonistka/telefonistka/pkg/githubapi"
 	"github.com/telefonistka/telefonistka/pkg/plan/comments"
 )
 
 // Builder registers the planner with pkg/app.
-var Builder = app.Builder{Name: "planner", New: New}
+var Builder = app.Builder{Name: "planner", New: New, Check: app.Settings(LoadConfig, true)}
 
 // Consumer names.
 const (
 	// DeliveryConsumer reads merged and labeled pull_request deliveries.
-	DeliveryConsumer = "planner"
+	DeliveryConsumer = events.ConsumerPlanner
 	// RunsConsumer reads run_started and entry_finished events.
-	RunsConsumer = "planner-runs"
+	RunsConsumer = events.ConsumerPlannerRuns
 )
 
 const source = "planner"
@@ -89,10 +92,14 @@ type Service struct {
 	pub     bus.Publisher
 	gh      GitHub
 	configs *configCache
-	runs    *runStore
-	render  *comments.Renderer
-	log     *slog.Logger
-	options func(service string, spec events.ConsumerSpec) bus.ConsumerOptions
+	trees   *githubapi.Cache[*githubapi.Tree]
+	// configured remembers whether a repository's last merge had a
+	// telefonistka.yaml.
+	configured *lru.Cache[string, bool]
+	runs       *runStore
+	render     *comments.Renderer
+	log        *slog.Logger
+	options    func(service string, spec events.ConsumerSpec) bus.ConsumerOptions
 }
 
 // New builds the planner from the environment.
@@ -109,7 +116,7 @@ func New(ctx context.Context, env *app.Env) (app.Service, error) {
 	return NewService(ctx, Deps{
 		Config:          cfg,
 		Conn:            env.Conn,
-		GitHub:          NewGitHub(factory, factory.StatusSetter(log)),
+		GitHub:          githubapi.NewGitHub(factory, factory.StatusSetter(log)),
 		Log:             log,
 		ConsumerOptions: env.ConsumerOptions,
 	})
@@ -138,7 +145,7 @@ func NewService(ctx context.Context, d Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	runs, err := newRunStore(ctx, d.Conn.JS)
+	runs, err := newRunStore(ctx, d.Conn)
 	if err != nil {
 		return nil, err
 	}
@@ -146,41 +153,45 @@ func NewService(ctx context.Context, d Deps) (*Service, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	opts := d.ConsumerOptions
-	if opts == nil {
-		opts = func(service string, spec events.ConsumerSpec) bus.ConsumerOptions {
-			return bus.ConsumerOptions{Spec: spec, Service: service, Log: log}
-		}
-	}
+	opts := bus.ConsumerDefaults(d.ConsumerOptions).Or(log)
 	return &Service{
-		cfg:     d.Config,
-		conn:    d.Conn,
-		pub:     bus.Publisher{JS: d.Conn.JS},
-		gh:      d.GitHub,
-		configs: newConfigCache(d.GitHub, d.Config.ConfigCacheSize),
-		runs:    runs,
-		render:  render,
-		log:     log,
-		options: opts,
+		cfg:        d.Config,
+		conn:       d.Conn,
+		pub:        d.Conn.Publisher(),
+		gh:         d.GitHub,
+		configs:    newConfigCache(d.GitHub, d.Config.ConfigCacheSize),
+		trees:      githubapi.NewCache[*githubapi.Tree](treeCacheSize),
+		configured: must(lru.New[string, bool](4096)),
+		runs:       runs,
+		render:     render,
+		log:        log,
+		options:    opts,
 	}, nil
 }
 
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// treeCacheSize is how many commits' trees are kept: a merge's tree serves
+// its configuration, its plan and its dry-run comment.
+const treeCacheSize = 8
+
 // DeliverySpec is the consumer of pull_request deliveries.
 func DeliverySpec(cfg Config) events.ConsumerSpec {
-	return events.ConsumerSpec{
-		Durable: DeliveryConsumer, Stream: events.StreamGitHub,
-		FilterSubjects: []string{events.GitHubFilter("pull_request", "closed"), events.GitHubFilter("pull_request", "labeled")},
-		MaxDeliver:     cfg.MaxDeliver, AckWait: cfg.AckWait,
-	}
+	spec := events.Consumer(DeliveryConsumer)
+	spec.MaxDeliver, spec.AckWait = cfg.MaxDeliver, cfg.AckWait
+	return spec
 }
 
 // RunsSpec is the consumer of run events.
 func RunsSpec(cfg Config) events.ConsumerSpec {
-	return events.ConsumerSpec{
-		Durable: RunsConsumer, Stream: events.StreamPromotion,
-		FilterSubjects: []string{events.FilterFor(events.TypePromotionRunStarted), events.FilterFor(events.TypePromotionEntryFinished)},
-		MaxDeliver:     cfg.MaxDeliver, AckWait: cfg.AckWait,
-	}
+	spec := events.Consumer(RunsConsumer)
+	spec.MaxDeliver, spec.AckWait = cfg.MaxDeliver, cfg.AckWait
+	return spec
 }
 
 // Run consumes deliveries and run events until ctx is done.

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/config"
@@ -69,6 +68,20 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
+func TestRunStartedCarriesTheTrackerCommentKey(t *testing.T) {
+	f := newFixture(t, repoFiles("promotionTrackerComment: true\n"+repoConfig))
+	f.start()
+	f.mergeChange("bump", map[string]*string{"workspace/nginx/app.yaml": set("nginx: 2\n")})
+	var started []*events.PromotionRunStarted
+	f.eventually("run_started", func() bool {
+		started = payloads[*events.PromotionRunStarted](f, events.TypePromotionRunStarted)
+		return len(started) == 1
+	})
+	if !started[0].TrackerComment {
+		t.Fatalf("run_started of a repository with promotionTrackerComment: %+v", started[0])
+	}
+}
+
 func TestMergedPRPublishesThePlan(t *testing.T) {
 	f := newFixture(t, repoFiles(repoConfig))
 	f.start()
@@ -83,7 +96,8 @@ func TestMergedPRPublishesThePlan(t *testing.T) {
 	const key = "workspace/>clusters/lab/|clusters/staging/"
 	started := payloads[*events.PromotionRunStarted](f, events.TypePromotionRunStarted)
 	runID := events.PromotionRunID(testRepo, merge)
-	if len(started) != 1 || started[0].RunID != runID || started[0].HeadSHA != head || !slices.Equal(started[0].Keys, []string{key}) {
+	if len(started) != 1 || started[0].RunID != runID || started[0].HeadSHA != head || !slices.Equal(started[0].Keys, []string{key}) ||
+		started[0].TrackerComment {
 		t.Fatalf("run_started: %+v", started)
 	}
 	p := planned[0]
@@ -110,8 +124,14 @@ func TestMergedPRPublishesThePlan(t *testing.T) {
 			t.Fatalf("planned envelope: id %s pr %d", e.ID, e.PR)
 		}
 	}
-	if got := f.status(head); got != githubapi.StatePending {
-		t.Fatalf("status %q, want pending until the promoter reports", got)
+	// No pending status: the final one, when the run ends, is the only write.
+	if got := f.status(head); got != "" {
+		t.Fatalf("status %q before the promoter reports, want none", got)
+	}
+	// The sync on the merge commit (the default branch head) travels with
+	// the event, so the promoter need not read the trees.
+	if b := p.Base; b == nil || b.Commit != merge || b.Tree == "" || b.InSync || len(b.Changes) != 4 {
+		t.Fatalf("base %+v, want the 4 files synced onto the merge commit", p.Base)
 	}
 }
 
@@ -126,7 +146,7 @@ func TestRunFinishesWhenEveryEntryHasFinished(t *testing.T) {
 		// Outcomes may arrive before the run is announced.
 		f.publish(runID+"-1", n, &events.PromotionEntryFinished{RunID: runID, Key: keys[0], MergeCommit: "m", Outcome: events.OutcomeOpened, Number: 90})
 		f.publish(runID, n, &events.PromotionRunStarted{RunID: runID, MergeCommit: "m", HeadSHA: head, Keys: keys})
-		time.Sleep(100 * time.Millisecond)
+		f.handled(events.StreamPromotion, RunsConsumer)
 		if got := f.status(head); got != "" {
 			t.Fatalf("status %q before every entry finished", got)
 		}
@@ -178,6 +198,24 @@ func TestConfigErrorIsCommentedWithTheLine(t *testing.T) {
 	golden(t, "config-error-comment", cs[0].Body)
 	if n := len(payloads[*events.PromotionRunStarted](f, events.TypePromotionRunStarted)); n != 0 {
 		t.Fatalf("%d runs started despite the configuration error", n)
+	}
+}
+
+// A directory named telefonistka.yaml was "no configuration" here (nothing
+// promoted, nobody told); it is a configuration error like any other.
+func TestADirectoryWhereTheConfigurationFileIsExpectedIsAConfigError(t *testing.T) {
+	files := repoFiles(repoConfig)
+	delete(files, "telefonistka.yaml")
+	files["telefonistka.yaml/README.md"] = "not a configuration file\n"
+	f := newFixture(t, files)
+	f.start()
+	n, head, _ := f.mergeChange("bump", map[string]*string{"workspace/nginx/app.yaml": set("nginx: 2\n")})
+	if got := f.finalStatus(head); got != githubapi.StateError {
+		t.Fatalf("status %q, want error", got)
+	}
+	cs := f.comments(n)
+	if len(cs) != 1 || !strings.Contains(cs[0].Body, "telefonistka.yaml: (root): it is a directory, not a file") {
+		t.Fatalf("comments: %+v", cs)
 	}
 }
 
@@ -323,5 +361,41 @@ func TestAPlannedEntryThePromoterGaveUpOnFailsTheRun(t *testing.T) {
 	}
 	if cs := f.comments(n); len(cs) != 1 || !strings.Contains(cs[0].Body, key+": the promoter gave up: storing promotion entry: timeout") {
 		t.Fatalf("comments: %+v", cs)
+	}
+}
+
+// commentsRoute is the emulator's counter key of posting a comment.
+const commentsRoute = "/repos/{owner}/{repo}/issues/{number}/comments"
+
+// A delivery that fails after posting a comment is retried; the retry must
+// not post that comment again. Here the dry-run merge posts the component
+// error comment, then GitHub fails the plan comment once: before the fix the
+// retry posted the component error comment a second time (3 comments where
+// 2 were expected).
+func TestARetriedDeliveryPostsItsCommentsOnce(t *testing.T) {
+	files := repoFiles("dryRunMode: true\n" + repoConfig)
+	files["workspace/nginx/telefonistka.yaml"] = "promotionTargetBlockList: [\"(\"]\n"
+	f := newFixture(t, files)
+	f.gh.OnNext("POST", commentsRoute, func() {
+		// While the first comment is posted: the next one fails once.
+		if err := f.gh.InjectFault(emulator.Fault{Method: "POST", Route: commentsRoute, Kind: emulator.FaultServerError, Count: 1}); err != nil {
+			t.Error(err)
+		}
+	})
+	f.start()
+	n, head, _ := f.mergeChange("bump", map[string]*string{"workspace/nginx/app.yaml": set("nginx: 2\n"), "workspace/redis/app.yaml": set("redis: 2\n")})
+	if got := f.finalStatus(head); got != githubapi.StateError {
+		t.Fatalf("status %q, want error (a component has errors)", got)
+	}
+	f.handled(events.StreamGitHub, events.ConsumerPlanner)
+	cs := f.comments(n)
+	if len(cs) != 2 || !strings.Contains(cs[0].Body, "workspace/nginx/telefonistka.yaml:1:") || !strings.Contains(cs[1].Body, "redis") {
+		for _, c := range cs {
+			t.Logf("comment:\n%s", c.Body)
+		}
+		t.Fatalf("%d comments, want 2: the component errors, then the plan", len(cs))
+	}
+	if got := f.gh.Count("POST " + commentsRoute); got != 3 {
+		t.Errorf("%d comment posts, want 3 (two, and one that GitHub failed)", got)
 	}
 }

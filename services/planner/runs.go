@@ -2,12 +2,8 @@ package planner
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/events"
@@ -84,71 +80,42 @@ func (r *runRecord) reason() string {
 }
 
 // runStore keeps run records with compare-and-set updates.
-type runStore struct{ kv jetstream.KeyValue }
+type runStore struct{ recs *bus.Records[runRecord] }
 
-func newRunStore(ctx context.Context, js jetstream.JetStream) (*runStore, error) {
-	kv, err := bus.EnsureKV(ctx, js, events.BucketPromotionRuns, events.PromotionRecordTTL)
+func newRunStore(ctx context.Context, conn *bus.Conn) (*runStore, error) {
+	recs, err := bus.OpenRecords[runRecord](ctx, conn, events.BucketPromotionRuns, events.PromotionRecordTTL, "promotion run")
 	if err != nil {
 		return nil, err
 	}
-	return &runStore{kv: kv}, nil
+	return &runStore{recs: recs}, nil
 }
 
 // get returns the record of run id, or nil.
 func (s *runStore) get(ctx context.Context, id string) (*runRecord, error) {
-	e, err := s.kv.Get(ctx, id)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading promotion run %s: %w", id, err)
-	}
-	var r runRecord
-	if err := json.Unmarshal(e.Value(), &r); err != nil {
-		return nil, fmt.Errorf("decoding promotion run %s: %w", id, err)
-	}
-	return &r, nil
+	r, _, err := s.recs.Get(ctx, id)
+	return r, err
 }
 
 // update applies change to the record of run id (a new record when there is
 // none) and stores it if change returns true, retrying on concurrent
 // updates. It returns the record as stored.
 func (s *runStore) update(ctx context.Context, id string, change func(*runRecord) bool) (*runRecord, bool, error) {
-	for range 20 {
-		var rev uint64
-		r := &runRecord{RunID: id}
-		e, err := s.kv.Get(ctx, id)
-		switch {
-		case errors.Is(err, jetstream.ErrKeyNotFound):
-		case err != nil:
-			return nil, false, fmt.Errorf("reading promotion run %s: %w", id, err)
-		default:
-			if err := json.Unmarshal(e.Value(), r); err != nil {
-				return nil, false, bus.Permanent(fmt.Errorf("decoding promotion run %s: %w", id, err))
-			}
-			rev = e.Revision()
+	var unchanged *runRecord
+	rec, stored, err := s.recs.Update(ctx, id, func(cur *runRecord) *runRecord {
+		r := cur
+		if r == nil {
+			r = &runRecord{RunID: id}
 		}
 		if !change(r) {
-			return r, false, nil
+			unchanged = r
+			return nil
 		}
-		data, err := json.Marshal(r)
-		if err != nil {
-			return nil, false, bus.Permanent(err)
-		}
-		if rev == 0 {
-			_, err = s.kv.Create(ctx, id, data)
-		} else {
-			_, err = s.kv.Update(ctx, id, data, rev)
-		}
-		if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-			continue
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("storing promotion run %s: %w", id, err)
-		}
-		return r, true, nil
+		return r
+	})
+	if err != nil || !stored {
+		return unchanged, false, err
 	}
-	return nil, false, fmt.Errorf("storing promotion run %s: too many concurrent updates", id)
+	return rec, true, nil
 }
 
 // handleRunEvent records a run_started or entry_finished event and
@@ -244,7 +211,7 @@ func (s *Service) finishRun(ctx context.Context, m *bus.Message, rec *runRecord)
 			list[i] = comments.Failure{Key: f.Key, Error: f.Error}
 		}
 		body, rerr := s.render.PromotionFailed(list)
-		if err := s.comment(ctx, rec.Repo, rec.PR, body, rerr); err != nil {
+		if err := s.commenter(m).post(ctx, rec.Repo, rec.PR, body, rerr); err != nil {
 			return err
 		}
 	}

@@ -23,18 +23,22 @@ import (
 // configuration comes from the default branch head, component
 // configurations and sources from the PR head.
 func (s *Service) handleShowPlan(ctx context.Context, log *slog.Logger, repo events.Repo, ev *github.PullRequestEvent, run *statusRun) error {
-	pr := ev.GetPullRequest()
-	labels := labelNames(pr.Labels)
-	if pr.GetState() != "open" || !slices.Contains(labels, ShowPlanLabel) {
+	pr := githubapi.PullOf(ev.GetPullRequest())
+	labels := pr.Labels
+	if pr.State != "open" || !slices.Contains(labels, ShowPlanLabel) {
 		return nil
 	}
-	number, head := pr.GetNumber(), pr.GetHead().GetSHA()
+	number, head := pr.Number, pr.HeadSHA
 	defaultBranch := ev.GetRepo().GetDefaultBranch()
-	base, err := s.gh.BranchHead(ctx, repo, defaultBranch)
+	base, err := branchHead(ctx, s.gh, repo, defaultBranch)
 	if err != nil {
 		return err
 	}
-	cfg, found, err := s.configs.repoConfig(ctx, repo, base)
+	baseFiles, err := s.commitFiles(ctx, repo, base)
+	if err != nil {
+		return err
+	}
+	cfg, found, err := s.configs.repoConfig(ctx, baseFiles)
 	var cfgErr *config.Error
 	if err != nil && !errors.As(err, &cfgErr) {
 		return err
@@ -44,34 +48,35 @@ func (s *Service) handleShowPlan(ctx context.Context, log *slog.Logger, repo eve
 		return nil
 	}
 	run.start(repo, number, head)
-	if err := s.gh.SetStatus(ctx, repo, number, head, githubapi.StatePending, ""); err != nil {
-		return err
-	}
 	if cfgErr != nil {
 		body, rerr := s.render.ConfigError(cfgErr.Findings)
 		return s.reject(ctx, log, run, "invalid "+config.RepoFileName, body, rerr)
 	}
-	files, listed, err := s.gh.PullFiles(ctx, repo, number)
+	listed, err := s.gh.PullFiles(ctx, repo, number)
 	if err != nil {
 		return err
 	}
-	if listed >= MaxListedFiles || pr.GetChangedFiles() > listed {
+	if len(listed) >= MaxListedFiles || pr.ChangedFiles > len(listed) {
 		body, rerr := s.render.TooLargePR(MaxListedFiles)
 		return s.reject(ctx, log, run, "too many changed files to plan", body, rerr)
 	}
-	p := plan.Compute(plan.Input{Config: cfg, ChangedFiles: files, Labels: labels, Components: s.configs.lookup(ctx, repo, head)})
+	headFiles, err := s.commitFiles(ctx, repo, head)
+	if err != nil {
+		return err
+	}
+	p := plan.Compute(plan.Input{Config: cfg, ChangedFiles: changedNames(listed), Labels: labels, Components: s.configs.lookup(ctx, headFiles)})
 	findings, bad, readErr := splitComponentErrors(p.ComponentErrors)
 	if readErr != nil {
 		return readErr
 	}
-	body, err := s.planComment(ctx, repo, head, base, p)
+	body, err := s.planComment(ctx, headFiles, baseFiles, p)
 	if err != nil {
 		return err
 	}
-	if err := s.reportComponentErrors(ctx, repo, number, findings); err != nil {
+	if err := s.reportComponentErrors(ctx, run, repo, number, findings); err != nil {
 		return err
 	}
-	if err := s.gh.Comment(ctx, repo, number, body); err != nil {
+	if err := run.comments.post(ctx, repo, number, body, nil); err != nil {
 		return err
 	}
 	log.Info("plan commented", "entries", len(p.Entries))
@@ -79,36 +84,22 @@ func (s *Service) handleShowPlan(ctx context.Context, log *slog.Logger, repo eve
 	return nil
 }
 
-// dryRunComment renders the dry-run comment of a merge: sources at the
-// merge commit, compared with the default branch head.
-func (s *Service) dryRunComment(ctx context.Context, repo events.Repo, merge, defaultBranch string, p *plan.Plan) (string, error) {
-	base := merge
-	if len(p.Entries) > 0 {
-		head, err := s.gh.BranchHead(ctx, repo, defaultBranch)
-		if err != nil {
-			return "", err
-		}
-		base = head
-	}
-	return s.planComment(ctx, repo, merge, base, p)
-}
-
 // planComment renders the plan comment with what the trees say: entries
-// already in sync, and fan-in duplicates whose sources differ.
-func (s *Service) planComment(ctx context.Context, repo events.Repo, sourceCommit, baseCommit string, p *plan.Plan) (string, error) {
+// already in sync, and fan-in duplicates whose sources differ. A tree
+// GitHub truncated is read again for the plan's directories only.
+func (s *Service) planComment(ctx context.Context, src, base commitFiles, p *plan.Plan) (string, error) {
 	planned := make([]comments.Planned, len(p.Entries))
 	if len(p.Entries) > 0 {
-		src, err := s.gh.Tree(ctx, repo, sourceCommit)
+		dirs := planDirs(p)
+		srcTree, err := s.planTree(ctx, src, dirs)
 		if err != nil {
 			return "", err
 		}
-		baseTree := src
-		if baseCommit != sourceCommit {
-			if baseTree, err = s.gh.Tree(ctx, repo, baseCommit); err != nil {
-				return "", err
-			}
+		baseTree, err := s.planTree(ctx, base, dirs)
+		if err != nil {
+			return "", err
 		}
-		srcIx, baseIx := treesync.NewIndex(src), treesync.NewIndex(baseTree)
+		srcIx, baseIx := treesync.NewIndex(srcTree), treesync.NewIndex(baseTree)
 		for i := range p.Entries {
 			e := &p.Entries[i]
 			title, _ := prtext.Title(e.ComponentNames(), e.TargetDescription)
@@ -125,6 +116,35 @@ func (s *Service) planComment(ctx context.Context, repo events.Repo, sourceCommi
 		return "", bus.Permanent(err)
 	}
 	return body, nil
+}
+
+// planTree is f's tree, or the part of it under dirs when GitHub truncated it.
+func (s *Service) planTree(ctx context.Context, f commitFiles, dirs []string) (treesync.Tree, error) {
+	if f.tree != nil {
+		return f.tree.Entries, nil
+	}
+	t, err := s.gh.Tree(ctx, f.repo, f.commit, dirs)
+	if err != nil {
+		return nil, err
+	}
+	return t.Entries, nil
+}
+
+// planDirs are the directories a plan comment compares: every source and
+// target of every entry, and the sources of fan-in duplicates (what a tree
+// GitHub truncates is read for).
+func planDirs(p *plan.Plan) []string {
+	var dirs []string
+	for i := range p.Entries {
+		for _, sp := range p.Entries[i].Sync {
+			dirs = append(dirs, sp.Source(), sp.Target())
+		}
+		for _, d := range p.Entries[i].Duplicates {
+			dirs = append(dirs, d.Winner.Source(), d.Loser.Source())
+		}
+	}
+	slices.Sort(dirs)
+	return slices.Compact(dirs)
 }
 
 func syncPairs(ps []plan.SyncPair) []treesync.Pair {

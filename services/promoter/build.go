@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
+	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/config"
 	"github.com/telefonistka/telefonistka/pkg/events"
+	"github.com/telefonistka/telefonistka/pkg/githubapi"
 	"github.com/telefonistka/telefonistka/pkg/plan"
 	"github.com/telefonistka/telefonistka/pkg/plan/metadata"
 	"github.com/telefonistka/telefonistka/pkg/plan/prtext"
@@ -23,14 +26,36 @@ type built struct {
 	notes  []string // fan-in notes for the body
 }
 
-// defaultHead resolves the default branch head.
+// createPull opens the promotion PR from branch into the default branch. A
+// first attempt that took the head from the planner and is refused learns
+// whether the default branch is gone (deleted or renamed since the merge),
+// to report that rather than GitHub's refusal.
+func (s *Service) createPull(ctx context.Context, j *job, title, branch, body string) (Pull, error) {
+	pr, err := s.gh.CreatePull(ctx, j.repo, title, branch, j.ev.DefaultBranch, body)
+	if err != nil && bus.IsPermanent(err) && j.ev.Base != nil && !j.recovering {
+		j.recovering = true
+		if _, herr := s.defaultHead(ctx, j); herr != nil {
+			return Pull{}, herr
+		}
+	}
+	return pr, err
+}
+
+// defaultHead resolves the default branch head. A first attempt takes the
+// head the planner read (the merge commit, right after the merge) with its
+// sync; a retry reads it again.
 func (s *Service) defaultHead(ctx context.Context, j *job) (string, error) {
+	if b := j.ev.Base; b != nil && !j.recovering {
+		return b.Commit, nil
+	}
 	sha, found, err := s.gh.BranchHead(ctx, j.repo, j.ev.DefaultBranch)
 	if err != nil {
 		return "", at("build", err)
 	}
 	if !found {
-		return "", at("build", fmt.Errorf("default branch %s of %s does not exist", j.ev.DefaultBranch, j.repo))
+		// Deleted or renamed since the merge: waiting will not bring it
+		// back, so the failure is reported now.
+		return "", at("build", bus.Permanent(fmt.Errorf("default branch %s of %s does not exist (deleted or renamed since the merge)", j.ev.DefaultBranch, j.repo)))
 	}
 	return sha, nil
 }
@@ -38,6 +63,9 @@ func (s *Service) defaultHead(ctx context.Context, j *job) (string, error) {
 // build computes the sync of entry's pairs from sourceCommit onto head and
 // creates its tree (one tree read per commit, cached; one create-tree).
 func (s *Service) build(ctx context.Context, j *job, head, sourceCommit string, entry *plan.Entry) (*built, error) {
+	if b := j.ev.Base; b != nil && b.Commit == head && sourceCommit == j.ev.MergeCommit && samePairs(entry, j.ev) {
+		return s.buildPlanned(ctx, j, b, entry)
+	}
 	src, err := s.trees.get(ctx, j.repo, sourceCommit)
 	if err != nil {
 		return nil, at("build", err)
@@ -64,6 +92,42 @@ func (s *Service) build(ctx context.Context, j *job, head, sourceCommit string, 
 		return nil, at("build", err)
 	}
 	return b, nil
+}
+
+// buildPlanned creates the tree of the sync the planner computed on head.
+func (s *Service) buildPlanned(ctx context.Context, j *job, pb *events.PromotionBase, entry *plan.Entry) (*built, error) {
+	b := &built{head: pb.Commit, inSync: pb.InSync, label: entry.SourceLabel(), notes: pb.Notes}
+	if pb.InSync {
+		return b, nil
+	}
+	changes := make([]treesync.Change, len(pb.Changes))
+	for i, c := range pb.Changes {
+		changes[i] = treesync.Change{Path: c.Path, Mode: c.Mode, Type: c.Type, SHA: c.SHA, Delete: c.Delete}
+	}
+	var err error
+	if b.tree, err = s.gh.CreateTree(ctx, j.repo, pb.Tree, changes); err != nil {
+		return nil, at("build", err)
+	}
+	return b, nil
+}
+
+// samePairs reports whether entry syncs exactly the planned pairs (the
+// planner's sync applies to it).
+func samePairs(entry *plan.Entry, ev *events.PromotionPlanned) bool {
+	if len(entry.Sync) != len(ev.Sync) || len(entry.Duplicates) != len(ev.Duplicates) {
+		return false
+	}
+	for i, p := range entry.Sync {
+		if p != syncPair(ev.Sync[i]) {
+			return false
+		}
+	}
+	for i, d := range entry.Duplicates {
+		if d.Winner != syncPair(ev.Duplicates[i].Winner) || d.Loser != syncPair(ev.Duplicates[i].Loser) {
+			return false
+		}
+	}
+	return true
 }
 
 // writeBranch points branch at a commit holding b.tree. knownHead is the
@@ -99,8 +163,11 @@ func (s *Service) writeBranch(ctx context.Context, j *job, branch string, b *bui
 		return commit, at("ref", s.gh.ForceBranch(ctx, j.repo, branch, commit))
 	}
 	err = s.gh.CreateBranch(ctx, j.repo, branch, commit)
-	if !errors.Is(err, ErrBranchExists) {
+	if !errors.Is(err, githubapi.ErrBranchExists) {
 		return commit, at("ref", err)
+	}
+	if j.freshBranch {
+		return "", errBranchTaken
 	}
 	// A leftover branch: keep it if it already holds this tree.
 	sha, found, err := s.gh.BranchHead(ctx, j.repo, branch)
@@ -116,11 +183,11 @@ func (s *Service) writeBranch(ctx context.Context, j *job, branch string, b *bui
 }
 
 func (s *Service) sameTree(ctx context.Context, j *job, commit, treeSHA string) (bool, error) {
-	t, err := s.gh.CommitTree(ctx, j.repo, commit)
+	c, err := s.gh.Commit(ctx, j.repo, commit)
 	if err != nil {
 		return false, at("commit", err)
 	}
-	return t == treeSHA, nil
+	return c.Tree == treeSHA, nil
 }
 
 // wroteBranch reports whether the promoter wrote head to branch.
@@ -170,12 +237,17 @@ func (j *job) origin() metadata.Origin {
 	}
 	return metadata.Origin{Number: o.Number, Author: o.Author, Metadata: &metadata.Metadata{
 		OriginalPrNumber: o.OriginalPrNumber, OriginalPrAuthors: o.OriginalPrAuthors, PreviousPromotionPaths: history,
+		OriginPrs: o.OriginPrs, HistoryParents: o.HistoryParents,
 	}}
 }
 
 // newMetadata is the metadata of a promotion of entry at sourceCommit
 // caused by the job's origin.
 func (j *job) newMetadata(entry *plan.Entry, sourceCommit string) metadata.Metadata {
+	return j.buildMetadata(entry, sourceCommit, []metadata.Origin{j.origin()})
+}
+
+func (j *job) buildMetadata(entry *plan.Entry, sourceCommit string, origins []metadata.Origin) metadata.Metadata {
 	comps := make([]metadata.ComponentRef, len(entry.Components))
 	for i, c := range entry.Components {
 		comps[i] = metadata.ComponentRef{SourcePath: c.SourceDir, Name: c.Name}
@@ -183,7 +255,36 @@ func (j *job) newMetadata(entry *plan.Entry, sourceCommit string) metadata.Metad
 	return metadata.Build(metadata.Promotion{
 		Key: entry.Key, SourceLabel: entry.SourceLabel(), Targets: entry.Targets, PromotedPaths: entry.PromotedPaths(),
 		Components: comps, SourceCommit: sourceCommit, Policy: j.ev.Policy,
-	}, []metadata.Origin{j.origin()})
+	}, origins)
+}
+
+// metadataFor is the metadata of a supersede PR after this promotion of
+// entry (as the PR carries it): a new PR's, or carried's with this one
+// added. A merge none of whose components the PR carries (their targets
+// were all skipped) adds no origin, author or history; the components are
+// those the PR carries now.
+func (j *job) metadataFor(entry *plan.Entry, sourceCommit string, carried *metadata.Metadata) metadata.Metadata {
+	if carried == nil {
+		return j.newMetadata(entry, sourceCommit)
+	}
+	var origins []metadata.Origin
+	if j.contributes(entry) {
+		origins = []metadata.Origin{j.origin()}
+	}
+	next := j.buildMetadata(entry, sourceCommit, origins)
+	md := metadata.Merge(*carried, next)
+	md.Components = next.Components
+	return md
+}
+
+// contributes reports whether entry carries one of the event's components.
+func (j *job) contributes(entry *plan.Entry) bool {
+	for _, c := range j.ev.Components {
+		if slices.ContainsFunc(entry.Components, func(e plan.Component) bool { return e.SourceDir == c.SourceDir && e.Name == c.Name }) {
+			return true
+		}
+	}
+	return false
 }
 
 // text renders the PR title and body.

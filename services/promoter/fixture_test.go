@@ -115,7 +115,7 @@ func (f *fixture) start() {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	svc, err := NewService(context.Background(), Deps{Config: f.cfg, Conn: f.conn, GitHub: NewGitHub(factory), Log: testLog()})
+	svc, err := NewService(context.Background(), Deps{Config: f.cfg, Conn: f.conn, GitHub: githubapi.NewGitHub(factory, nil), Log: testLog()})
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -21,7 +21,10 @@ type job struct {
 	// recovering: an earlier attempt may have written to GitHub, so look
 	// before writing (adopt its branch commit instead of making another).
 	recovering bool
-	log        *slog.Logger
+	// freshBranch: the branch is expected not to exist (errBranchTaken
+	// when it does).
+	freshBranch bool
+	log         *slog.Logger
 }
 
 // result is what happened to an entry.
@@ -90,7 +93,7 @@ func (s *Service) handlePlanned(ctx context.Context, m *bus.Message) error {
 	if done, err := s.replayed(ctx, j); done || err != nil {
 		return err
 	}
-	release, err := s.locks.acquire(ctx, s.lockKey(j))
+	ctx, release, err := s.locks.acquire(ctx, s.lockKey(j))
 	if err != nil {
 		return err
 	}
@@ -164,6 +167,25 @@ func (s *Service) publish(ctx context.Context, j *job, p events.Payload) error {
 	return err
 }
 
+// openedFact is the pr_opened fact of a result that opened (or adopted) a
+// PR, else nil.
+func openedFact(j *job, res *result) *events.PromotionPROpened {
+	if res.pr == nil || res.sourceCommit != "" || res.outcome == events.OutcomeRejected {
+		return nil
+	}
+	ev := j.ev
+	return &events.PromotionPROpened{RunID: ev.RunID, Key: ev.Group.Key, MergeCommit: ev.MergeCommit,
+		Branch: res.pr.HeadRef, Number: res.pr.Number, URL: res.pr.URL, Commit: res.commit, Adopted: res.adopted, Replaces: res.replaces}
+}
+
+// rememberOpened records in the entry record that this entry opened (or
+// adopted) res.pr, so the fact is reported even if a later attempt, after
+// a retried merge, only updates it.
+func (s *Service) rememberOpened(ctx context.Context, j *job, res *result) error {
+	j.rec.Opened = openedFact(j, res)
+	return at("open", s.entries.put(ctx, j.entryID, j.rec))
+}
+
 // report publishes what happened to the entry, then entry_finished, and
 // records the entry as done.
 func (s *Service) report(ctx context.Context, j *job, res *result) error {
@@ -173,13 +195,17 @@ func (s *Service) report(ctx context.Context, j *job, res *result) error {
 		number = res.pr.Number
 	}
 	var facts []events.Payload
+	opened := openedFact(j, res)
+	if earlier := j.rec.Opened; earlier != nil && opened == nil {
+		// An earlier attempt opened the PR (a merge retried by redelivery).
+		facts = append(facts, earlier)
+	}
 	switch {
 	case res.pr != nil && res.sourceCommit != "":
 		facts = append(facts, &events.PromotionPRUpdated{RunID: ev.RunID, Key: ev.Group.Key, MergeCommit: ev.MergeCommit,
 			Branch: res.pr.HeadRef, Number: number, URL: res.pr.URL, Commit: res.commit, SourceCommit: res.sourceCommit, OriginPRs: res.originPRs})
-	case res.pr != nil && res.outcome != events.OutcomeRejected:
-		facts = append(facts, &events.PromotionPROpened{RunID: ev.RunID, Key: ev.Group.Key, MergeCommit: ev.MergeCommit,
-			Branch: res.pr.HeadRef, Number: number, URL: res.pr.URL, Commit: res.commit, Adopted: res.adopted, Replaces: res.replaces})
+	case opened != nil:
+		facts = append(facts, opened)
 	}
 	if res.outcome == events.OutcomeInSync {
 		facts = append(facts, &events.PromotionInSync{RunID: ev.RunID, Key: ev.Group.Key, MergeCommit: ev.MergeCommit, ClosedPR: res.closedPR})

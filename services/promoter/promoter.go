@@ -24,14 +24,15 @@ import (
 	"github.com/telefonistka/telefonistka/pkg/app"
 	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/events"
+	"github.com/telefonistka/telefonistka/pkg/githubapi"
 	"github.com/telefonistka/telefonistka/pkg/plan/comments"
 )
 
 // Builder registers the promoter with pkg/app.
-var Builder = app.Builder{Name: "promoter", New: New}
+var Builder = app.Builder{Name: "promoter", New: New, Check: app.Settings(LoadConfig, true)}
 
 // Consumer is the durable consumer of planned events.
-const Consumer = "promoter"
+const Consumer = events.ConsumerPromoter
 
 const source = "promoter"
 
@@ -106,6 +107,7 @@ type Service struct {
 	components *componentConfigs
 	entries    *records[entryRecord]
 	branches   *records[branchRecord]
+	groups     *records[groupRecord]
 	locks      *locker
 	render     *comments.Renderer
 	log        *slog.Logger
@@ -125,7 +127,7 @@ func New(ctx context.Context, env *app.Env) (app.Service, error) {
 	return NewService(ctx, Deps{
 		Config:          cfg,
 		Conn:            env.Conn,
-		GitHub:          NewGitHub(factory),
+		GitHub:          githubapi.NewGitHub(factory, nil),
 		Log:             env.Log.With("service", source),
 		ConsumerOptions: env.ConsumerOptions,
 	})
@@ -157,33 +159,33 @@ func NewService(ctx context.Context, d Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries, err := openRecords[entryRecord](ctx, d.Conn.JS, events.BucketPromotionEntries, "promotion entry")
+	entries, err := openRecords[entryRecord](ctx, d.Conn, events.BucketPromotionEntries, "promotion entry")
 	if err != nil {
 		return nil, err
 	}
-	branches, err := openRecords[branchRecord](ctx, d.Conn.JS, events.BucketPromotionBranches, "promotion branch")
+	branches, err := openRecords[branchRecord](ctx, d.Conn, events.BucketPromotionBranches, "promotion branch")
 	if err != nil {
 		return nil, err
 	}
-	locks, err := newLocker(ctx, d.Conn.JS, d.Config.LockTTL, d.Config.LockWait, log)
+	groups, err := openRecords[groupRecord](ctx, d.Conn, events.BucketPromotionGroups, "promotion group")
 	if err != nil {
 		return nil, err
 	}
-	opts := d.ConsumerOptions
-	if opts == nil {
-		opts = func(service string, spec events.ConsumerSpec) bus.ConsumerOptions {
-			return bus.ConsumerOptions{Spec: spec, Service: service, Log: log}
-		}
+	locks, err := newLocker(ctx, d.Conn, d.Config.LockTTL, d.Config.LockWait, log)
+	if err != nil {
+		return nil, err
 	}
+	opts := bus.ConsumerDefaults(d.ConsumerOptions).Or(log)
 	return &Service{
 		cfg:        d.Config,
 		conn:       d.Conn,
-		pub:        bus.Publisher{JS: d.Conn.JS},
+		pub:        d.Conn.Publisher(),
 		gh:         d.GitHub,
 		trees:      newTreeCache(d.GitHub, d.Config.TreeCacheSize),
 		components: newComponentConfigs(d.GitHub, 1024),
 		entries:    entries,
 		branches:   branches,
+		groups:     groups,
 		locks:      locks,
 		render:     render,
 		log:        log,
@@ -193,11 +195,9 @@ func NewService(ctx context.Context, d Deps) (*Service, error) {
 
 // Spec is the consumer of planned events.
 func Spec(cfg Config) events.ConsumerSpec {
-	return events.ConsumerSpec{
-		Durable: Consumer, Stream: events.StreamPromotion,
-		FilterSubjects: []string{events.FilterFor(events.TypePromotionPlanned)},
-		MaxDeliver:     cfg.MaxDeliver, AckWait: cfg.AckWait,
-	}
+	spec := events.Consumer(Consumer)
+	spec.MaxDeliver, spec.AckWait = cfg.MaxDeliver, cfg.AckWait
+	return spec
 }
 
 // Run consumes planned events until ctx is done.

@@ -39,6 +39,10 @@ func TestAutoMergeRetriesBaseBranchModified(t *testing.T) {
 	if len(merged) != 1 || merged[0].Attempts != 2 || merged[0].MergedAs != pr.MergeCommitSHA {
 		t.Fatalf("merged events: %+v", merged)
 	}
+	// The merge was retried by redelivery; the PR's opening is still told.
+	if opened := payloads[*events.PromotionPROpened](f, events.TypePromotionPROpened); len(opened) != 1 || opened[0].Number != pr.Number {
+		t.Fatalf("pr_opened events: %+v", opened)
+	}
 	want := "✅ Auto merge is enabled\n🚀 Merging promotion PR: #" + strconv.Itoa(pr.Number) + "\n"
 	cs := f.comments(origin)
 	if len(cs) != 1 || !strings.HasSuffix(cs[0].Body, want) || !strings.HasPrefix(cs[0].Body, "<!-- telefonistka_tag -->\n") {
@@ -112,11 +116,14 @@ func TestPerChangeAdoptsExistingBranchPRs(t *testing.T) {
 	f.start()
 
 	// An open PR on the branch (opened before a restart, or by the
-	// original): adopted, labelled, no new commit.
+	// original): adopted, labelled, its branch not moved. (A first attempt
+	// does not look before writing: it finds the branch when creating it,
+	// and then looks like a retry; the commit it made is left unused.)
 	o1 := f.origin("one")
 	m1 := f.merge(map[string]*string{"source/a/app.yaml": set("a: 2\n")})
 	ev1 := planned(m1, o1, "perChange", "a")
-	if _, err := f.gh.Push(repoName, ev1.Branch, botLogin, "Syncing from source/", map[string]*string{"target/a/app.yaml": set("a: 2\n")}); err != nil {
+	head1, err := f.gh.Push(repoName, ev1.Branch, botLogin, "Syncing from source/", map[string]*string{"target/a/app.yaml": set("a: 2\n")})
+	if err != nil {
 		t.Fatal(err)
 	}
 	n1, err := f.gh.OpenPullRequest(repoName, emulator.PullRequestSpec{Author: botLogin, Title: "old", Head: ev1.Branch})
@@ -135,7 +142,8 @@ func TestPerChangeAdoptsExistingBranchPRs(t *testing.T) {
 	o2 := f.origin("two")
 	m2 := f.merge(map[string]*string{"source/b/app.yaml": set("b: 2\n")})
 	ev2 := planned(m2, o2, "perChange", "b")
-	if _, err := f.gh.Push(repoName, ev2.Branch, botLogin, "Syncing from source/", map[string]*string{"target/b/app.yaml": set("b: 2\n")}); err != nil {
+	head2, err := f.gh.Push(repoName, ev2.Branch, botLogin, "Syncing from source/", map[string]*string{"target/b/app.yaml": set("b: 2\n")})
+	if err != nil {
 		t.Fatal(err)
 	}
 	n2, err := f.gh.OpenPullRequest(repoName, emulator.PullRequestSpec{Author: botLogin, Title: "rejected", Head: ev2.Branch})
@@ -165,8 +173,8 @@ func TestPerChangeAdoptsExistingBranchPRs(t *testing.T) {
 	if pr := f.pr(done.Number); pr.Head != ev3.Branch || f.file(pr.Head, "target/a/app.yaml") != "a: 3\n" {
 		t.Fatalf("PR %+v holds %q", pr, f.file(pr.Head, "target/a/app.yaml"))
 	}
-	if c := f.gh.Count("POST /repos/{owner}/{repo}/git/commits"); c != 1 {
-		t.Fatalf("%d commits created; only the leftover branch needed one", c)
+	if b, berr := f.gh.Branches(repoName); berr != nil || b[ev1.Branch] != head1 || b[ev2.Branch] != head2 {
+		t.Fatalf("adopted and rejected branches moved: %s→%s, %s→%s", head1, b[ev1.Branch], head2, b[ev2.Branch])
 	}
 	if n := len(f.botPRs()); n != 3 {
 		t.Fatalf("%d bot PRs, want 3", n)
@@ -193,5 +201,98 @@ func TestFanInNoteWhenDuplicateSourcesDiffer(t *testing.T) {
 	}
 	if f.file(f.pr(done.Number).Head, "target/a/app.yaml") != "a: 5\n" {
 		t.Fatal("the winner was not synced")
+	}
+}
+
+// A PR the promoter adopts whose head someone else pushed is not approved
+// or merged: the PR and the origin PR say so and the entry fails.
+func TestAdoptedPRWithAForeignHeadIsNotApprovedOrMerged(t *testing.T) {
+	f := newFixture(t, baseFiles(), true)
+	f.start()
+	origin := f.origin("one")
+	m1 := f.merge(map[string]*string{"source/a/app.yaml": set("a: 2\n")})
+	f.publish(planned(m1, origin, "perChange", "a"), false)
+	first := f.finished(m1, 1)
+	if first.Outcome != events.OutcomeOpened {
+		t.Fatalf("first entry: %+v", first)
+	}
+	pr := f.pr(first.Number)
+	pushed, err := f.gh.Push(repoName, pr.Head, "mallory", "unreviewed", map[string]*string{"target/a/evil.yaml": set("x\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A later entry with the same branch adopts the PR.
+	m2 := f.merge(map[string]*string{"source/b/app.yaml": set("b: 2\n")})
+	ev := planned(m2, origin, "perChange", "a")
+	ev.AutoApprove, ev.AutoMerge = true, true
+	f.publish(ev, false)
+	done := f.finished(m2, 1)
+	if done.Outcome != events.OutcomeFailed || done.Number != pr.Number || !strings.Contains(done.Error, "someone else pushed") {
+		t.Fatalf("adopting entry: %+v", done)
+	}
+	after := f.pr(pr.Number)
+	if after.Merged || after.HeadSHA != pushed || len(after.Reviews) != 0 {
+		t.Fatalf("the PR someone pushed to: %+v", after)
+	}
+	if cs := f.comments(pr.Number); len(cs) != 1 || !strings.Contains(cs[0].Body, "(`"+pr.HeadSHA[:7]+"`)") {
+		t.Fatalf("promotion PR comments: %+v", cs)
+	}
+	cs := f.comments(origin)
+	if len(cs) != 1 || !strings.Contains(cs[0].Body, "Could not merge promotion PR #"+strconv.Itoa(pr.Number)+" automatically: someone else pushed") {
+		t.Fatalf("origin comments: %+v", cs)
+	}
+	if f.gh.Count("PUT /repos/{owner}/{repo}/pulls/{number}/merge") != 0 {
+		t.Fatal("a merge was attempted")
+	}
+}
+
+// A merge GitHub asks to try again waits in JetStream (the entry comes back
+// later), not inside the handler: an entry behind it on the same branch is
+// handled meanwhile (issue 12).
+func TestMergeRetryWaitsInJetStreamNotInTheHandler(t *testing.T) {
+	f := newFixture(t, baseFiles(), false)
+	f.start()
+	o1, o2 := f.origin("one"), f.origin("two")
+	m1 := f.merge(map[string]*string{"source/a/app.yaml": set("a: 2\n")})
+	m2 := f.merge(map[string]*string{"source/b/app.yaml": set("b: 2\n")})
+	for range 3 {
+		f.gh.FailNextMerge()
+	}
+	fast := planned(m1, o1, "supersede", "a")
+	fast.AutoMerge = true
+	f.publish(fast, false)
+	// The same group through a flow without autoMerge (a label-conditioned
+	// fast path shares the plan key): the same branch, so the same ordering key.
+	f.publish(planned(m2, o2, "supersede", "b"), false)
+
+	second := f.finished(m2, 1)
+	if second.Outcome != events.OutcomeUpdated {
+		t.Fatalf("entry behind the retried merge: %+v", second)
+	}
+	if got := payloads[*events.PromotionEntryFinished](f, events.TypePromotionEntryFinished); len(got) != 1 {
+		t.Fatalf("the entry behind the retried merge finished after it: %+v", got)
+	}
+	first := f.finished(m1, 1)
+	if first.Outcome != events.OutcomeMerged {
+		t.Fatalf("retried merge: %+v", first)
+	}
+	merged := payloads[*events.PromotionMerged](f, events.TypePromotionMerged)
+	if len(merged) != 1 || merged[0].Attempts != 4 {
+		t.Fatalf("merged events: %+v", merged)
+	}
+	if f.file("main", "target/a/app.yaml") != "a: 2\n" || f.file("main", "target/b/app.yaml") != "b: 2\n" {
+		t.Fatal("the merged PR does not carry both merges")
+	}
+	info, err := f.conn.JS.Consumer(t.Context(), events.StreamPromotion, Consumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := info.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci.Delivered.Consumer <= 2 {
+		t.Fatalf("the retried merge was never redelivered: %+v", ci.Delivered)
 	}
 }

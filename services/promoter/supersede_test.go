@@ -99,6 +99,35 @@ func TestSupersedeUpdatesTheOpenPRAndNeverMovesBack(t *testing.T) {
 	}
 }
 
+// Once the newer merge's PR is merged, the group has no open PR; the older
+// merge handled late still reads its sources at the newer commit, so it
+// finds the targets in sync instead of opening a PR that moves them back.
+func TestSupersedeNeverMovesBackAfterTheNewerPRWasMerged(t *testing.T) {
+	f := newFixture(t, baseFiles(), false)
+	f.start()
+	o1, o2 := f.origin("one"), f.origin("two")
+	m1 := f.merge(map[string]*string{"source/a/app.yaml": set("a: 2\n")})
+	m2 := f.merge(map[string]*string{"source/a/app.yaml": set("a: 3\n")})
+	newer := planned(m2, o2, "supersede", "a")
+	newer.AutoMerge = true
+	f.publish(newer, false)
+	if done := f.finished(m2, 1); done.Outcome != events.OutcomeMerged {
+		t.Fatalf("newer merge: %+v", done)
+	}
+	older := planned(m1, o1, "supersede", "a")
+	older.AutoMerge = true
+	f.publish(older, false)
+	if late := f.finished(m1, 1); late.Outcome != events.OutcomeInSync {
+		t.Fatalf("late older merge: %+v", late)
+	}
+	if got := f.file("main", "target/a/app.yaml"); got != "a: 3\n" {
+		t.Fatalf("target/a on main is %q, want the newer merge's", got)
+	}
+	if n := len(f.botPRs()); n != 1 {
+		t.Fatalf("%d promotion PRs, want the newer merge's only", n)
+	}
+}
+
 func TestSupersedeReplacesAPRSomeoneElsePushedTo(t *testing.T) {
 	f := newFixture(t, baseFiles(), false)
 	f.start()

@@ -3,11 +3,10 @@ package promoter
 import (
 	"context"
 	"errors"
-	lru "github.com/hashicorp/golang-lru/v2"
-	"sync"
 
 	"github.com/telefonistka/telefonistka/pkg/config"
 	"github.com/telefonistka/telefonistka/pkg/events"
+	"github.com/telefonistka/telefonistka/pkg/githubapi"
 	"github.com/telefonistka/telefonistka/pkg/plan"
 	"github.com/telefonistka/telefonistka/pkg/plan/treesync"
 )
@@ -22,40 +21,29 @@ type tree struct {
 // merge commit's tree serves every entry of a run and the default branch
 // head's tree every entry until the head moves.
 type treeCache struct {
-	gh  GitHub
-	mu  sync.Mutex
-	lru *lru.Cache[string, *tree]
+	gh    GitHub
+	cache *githubapi.Cache[*tree]
 }
 
 func newTreeCache(gh GitHub, size int) *treeCache {
-	return &treeCache{gh: gh, lru: newCache[string, *tree](size)}
+	return &treeCache{gh: gh, cache: githubapi.NewCache[*tree](size)}
 }
 
 func (c *treeCache) get(ctx context.Context, repo events.Repo, commit string) (*tree, error) {
-	key := repo.String() + "@" + commit
-	c.mu.Lock()
-	t, ok := c.lru.Get(key)
-	c.mu.Unlock()
-	if ok {
-		return t, nil
-	}
-	flat, sha, err := c.gh.Tree(ctx, repo, commit)
-	if err != nil {
-		return nil, err
-	}
-	t = &tree{ix: treesync.NewIndex(flat), sha: sha}
-	c.mu.Lock()
-	c.lru.Add(key, t)
-	c.mu.Unlock()
-	return t, nil
+	return c.cache.Get(repo.String()+"@"+commit, func() (*tree, error) {
+		t, err := c.gh.Tree(ctx, repo, commit, nil)
+		if err != nil {
+			return nil, err
+		}
+		return &tree{ix: treesync.NewIndex(t.Entries), sha: t.SHA}, nil
+	})
 }
 
 // componentConfigs parses component files found in source trees, keyed by
 // (blob, path) so a parse result never names another file.
 type componentConfigs struct {
-	gh  GitHub
-	mu  sync.Mutex
-	lru *lru.Cache[string, parsedComponent]
+	gh    GitHub
+	cache *githubapi.Cache[parsedComponent]
 }
 
 type parsedComponent struct {
@@ -64,7 +52,7 @@ type parsedComponent struct {
 }
 
 func newComponentConfigs(gh GitHub, size int) *componentConfigs {
-	return &componentConfigs{gh: gh, lru: newCache[string, parsedComponent](size)}
+	return &componentConfigs{gh: gh, cache: githubapi.NewCache[parsedComponent](size)}
 }
 
 // lookup returns the component configurations of the source tree src: a
@@ -77,22 +65,18 @@ func (c *componentConfigs) lookup(ctx context.Context, repo events.Repo, src *tr
 		if !ok || e.Type != treesync.TypeBlob {
 			return nil, nil
 		}
-		key := repo.String() + "@" + e.SHA + ":" + file
-		c.mu.Lock()
-		p, cached := c.lru.Get(key)
-		c.mu.Unlock()
-		if cached {
-			return p.cfg, p.err
-		}
-		data, err := c.gh.Blob(ctx, repo, e.SHA)
+		p, err := c.cache.Get(repo.String()+"@"+e.SHA+":"+file, func() (parsedComponent, error) {
+			data, err := c.gh.Blob(ctx, repo, e.SHA)
+			if err != nil {
+				return parsedComponent{}, err
+			}
+			cfg, err := config.LoadComponentConfig(file, data)
+			return parsedComponent{cfg: cfg, err: err}, nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		cfg, err := config.LoadComponentConfig(file, data)
-		c.mu.Lock()
-		c.lru.Add(key, parsedComponent{cfg: cfg, err: err})
-		c.mu.Unlock()
-		return cfg, err
+		return p.cfg, p.err
 	})
 }
 

@@ -15,63 +15,42 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/telefonistka/telefonistka/pkg/events"
+	"github.com/telefonistka/telefonistka/pkg/githubapi"
+	"github.com/telefonistka/telefonistka/pkg/plan/treesync"
 	"github.com/telefonistka/telefonistka/services/bumper/internal/edit"
 )
 
-// GitHub is what a bump needs from GitHub, for the target repository.
+// GitHub is what a bump needs from GitHub (*githubapi.GitHub is one).
 type GitHub interface {
-	Repository(ctx context.Context) (Repository, error)
+	Repository(ctx context.Context, repo events.Repo) (githubapi.Repository, error)
 	// BranchHead returns the commit a branch points at; found is false when
 	// the branch does not exist.
-	BranchHead(ctx context.Context, branch string) (sha string, found bool, err error)
-	// Commit returns the tree and parents of a commit.
-	Commit(ctx context.Context, sha string) (Commit, error)
-	// ReadFile returns a file's content at a commit; found is false when
+	BranchHead(ctx context.Context, repo events.Repo, branch string) (sha string, found bool, err error)
+	Commit(ctx context.Context, repo events.Repo, sha string) (githubapi.Commit, error)
+	// File returns a file's content at a commit; found is false when
 	// there is no such file.
-	ReadFile(ctx context.Context, path, commit string) (content []byte, found bool, err error)
-	// WriteFile creates a tree that is base with path set to content.
-	WriteFile(ctx context.Context, baseTree, path string, content []byte) (tree string, err error)
-	CreateCommit(ctx context.Context, message, tree, parent string) (sha string, err error)
-	CreateBranch(ctx context.Context, branch, sha string) error
-	// ForceBranch points an existing branch at sha.
-	ForceBranch(ctx context.Context, branch, sha string) error
-	// OpenPR returns the open PR whose head is branch, if any.
-	OpenPR(ctx context.Context, branch string) (*PR, error)
-	CreatePR(ctx context.Context, title, body, head, base string) (*PR, error)
-	AddLabels(ctx context.Context, number int, labels ...string) error
-	AddAssignees(ctx context.Context, number int, logins ...string) error
-	// Merge merges the PR if its head is still headSHA, with the given
-	// commit title and method ("" for GitHub's default), returning the merge
-	// commit.
-	Merge(ctx context.Context, number int, headSHA, title, method string) (string, error)
-}
-
-// Repository is what a bump reads about the target repository.
-type Repository struct {
-	DefaultBranch string
-	// MergeMethod is the repository's preferred merge method ("merge",
-	// "squash" or "rebase"), "" when unknown.
-	MergeMethod string
-}
-
-// Commit is a commit's tree and parents.
-type Commit struct {
-	Tree    string
-	Parents []string
-}
-
-// PR is a pull request.
-type PR struct {
-	Number  int
-	URL     string
-	HeadSHA string
-	// Labels and Assignees are what the PR carries, when known.
-	Labels    []string
-	Assignees []string
+	File(ctx context.Context, repo events.Repo, ref, path string) (content []byte, found bool, err error)
+	CreateBlob(ctx context.Context, repo events.Repo, content []byte) (string, error)
+	CreateTree(ctx context.Context, repo events.Repo, baseTree string, changes []treesync.Change) (string, error)
+	CreateCommit(ctx context.Context, repo events.Repo, message, tree string, parents []string) (string, error)
+	CreateBranch(ctx context.Context, repo events.Repo, branch, sha string) error
+	// ForceBranch points a branch at sha.
+	ForceBranch(ctx context.Context, repo events.Repo, branch, sha string) error
+	// BranchPulls returns the PRs in state whose head is branch.
+	BranchPulls(ctx context.Context, repo events.Repo, branch, state string) ([]githubapi.Pull, error)
+	CreatePull(ctx context.Context, repo events.Repo, title, head, base, body string) (githubapi.Pull, error)
+	AddLabels(ctx context.Context, repo events.Repo, number int, labels []string) error
+	AddAssignees(ctx context.Context, repo events.Repo, number int, logins []string) error
+	// Merge merges the PR if its head is still head, with the given commit
+	// title and method ("" for GitHub's default), returning the merge commit.
+	Merge(ctx context.Context, repo events.Repo, number int, head, title, method string) (string, error)
 }
 
 // Request is one bump.
 type Request struct {
+	// Repo is the target repository.
+	Repo events.Repo
 	// File is the path of the target file from the repository root.
 	File   string
 	Change Change
@@ -95,7 +74,7 @@ type Result struct {
 	BaseBranch, BaseCommit string
 	// Branch and Commit are the bump branch and its head.
 	Branch, Commit string
-	PR             *PR
+	PR             *githubapi.Pull
 	// Adopted is true when the PR was already open.
 	Adopted     bool
 	Merged      bool
@@ -106,7 +85,7 @@ type Result struct {
 type Runner struct {
 	Log *slog.Logger
 	// Merge is the auto-merge retry policy; the zero value is SPEC §5.11's.
-	Merge MergePolicy
+	Merge githubapi.MergeRetry
 	// Diff, if set, receives the Before/After diff as plain text instead of
 	// the log (the commands write it to stderr).
 	Diff io.Writer
@@ -120,12 +99,12 @@ func (r *Runner) Run(ctx context.Context, gh GitHub, req Request) (*Result, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	repo, err := gh.Repository(ctx)
+	repo, err := gh.Repository(ctx, req.Repo)
 	if err != nil {
 		return nil, step("reading the repository", err)
 	}
 	res := &Result{BaseBranch: repo.DefaultBranch, Branch: BranchName(req.TriggeringRepo, req.SHA)}
-	base, found, err := gh.BranchHead(ctx, repo.DefaultBranch)
+	base, found, err := gh.BranchHead(ctx, req.Repo, repo.DefaultBranch)
 	if err == nil && !found {
 		err = Invalid(fmt.Errorf("the default branch %s does not exist", repo.DefaultBranch))
 	}
@@ -133,7 +112,7 @@ func (r *Runner) Run(ctx context.Context, gh GitHub, req Request) (*Result, erro
 		return nil, step("reading the default branch "+repo.DefaultBranch, err)
 	}
 	res.BaseCommit = base
-	old, exists, err := gh.ReadFile(ctx, req.File, base)
+	old, exists, err := gh.File(ctx, req.Repo, base, req.File)
 	if err != nil {
 		return nil, step(fmt.Sprintf("reading %s at %s", req.File, repo.DefaultBranch), err)
 	}
@@ -159,12 +138,12 @@ func (r *Runner) Run(ctx context.Context, gh GitHub, req Request) (*Result, erro
 		return nil, step("checking the new content", Invalid(err))
 	}
 
-	head, branchFound, err := gh.BranchHead(ctx, res.Branch)
+	head, branchFound, err := gh.BranchHead(ctx, req.Repo, res.Branch)
 	if err != nil {
 		return nil, step("reading the branch "+res.Branch, err)
 	}
 	if branchFound {
-		pr, err := gh.OpenPR(ctx, res.Branch)
+		pr, err := openPull(ctx, gh, req.Repo, res.Branch)
 		if err != nil {
 			return nil, step("looking for an open PR on "+res.Branch, err)
 		}
@@ -183,10 +162,11 @@ func (r *Runner) Run(ctx context.Context, gh GitHub, req Request) (*Result, erro
 	if err := r.commit(ctx, gh, req, res, updated, head, branchFound); err != nil {
 		return nil, err
 	}
-	pr, err := gh.CreatePR(ctx, PRTitle(req.TriggeringRepo, req.File), PRBody(req.TriggeringRepo, req.SHA), res.Branch, repo.DefaultBranch)
+	created, err := gh.CreatePull(ctx, req.Repo, PRTitle(req.TriggeringRepo, req.File), res.Branch, repo.DefaultBranch, PRBody(req.TriggeringRepo, req.SHA))
+	pr := &created
 	if err != nil {
 		// Someone (a concurrent run) opened it in between: adopt it.
-		if existing, lookErr := gh.OpenPR(ctx, res.Branch); lookErr == nil && existing != nil {
+		if existing, lookErr := openPull(ctx, gh, req.Repo, res.Branch); lookErr == nil && existing != nil {
 			pr, err = existing, nil
 			res.Adopted = true
 		}
@@ -202,16 +182,16 @@ func (r *Runner) Run(ctx context.Context, gh GitHub, req Request) (*Result, erro
 // commit writes the new content on the bump branch, on top of the default
 // branch head, unless the branch already holds exactly that commit.
 func (r *Runner) commit(ctx context.Context, gh GitHub, req Request, res *Result, content []byte, head string, branchFound bool) error {
-	baseCommit, err := gh.Commit(ctx, res.BaseCommit)
+	baseCommit, err := gh.Commit(ctx, req.Repo, res.BaseCommit)
 	if err != nil {
 		return step("reading the default branch commit "+res.BaseCommit, err)
 	}
-	tree, err := gh.WriteFile(ctx, baseCommit.Tree, req.File, content)
+	tree, err := writeFile(ctx, gh, req.Repo, baseCommit.Tree, req.File, content)
 	if err != nil {
 		return step("writing the tree", err)
 	}
 	if branchFound {
-		existing, err := gh.Commit(ctx, head)
+		existing, err := gh.Commit(ctx, req.Repo, head)
 		if err != nil {
 			return step("reading the branch head "+head, err)
 		}
@@ -220,42 +200,58 @@ func (r *Runner) commit(ctx context.Context, gh GitHub, req Request, res *Result
 			return nil
 		}
 	}
-	sha, err := gh.CreateCommit(ctx, CommitMessage(req.File), tree, res.BaseCommit)
+	sha, err := gh.CreateCommit(ctx, req.Repo, CommitMessage(req.File), tree, []string{res.BaseCommit})
 	if err != nil {
 		return step("committing", err)
 	}
 	res.Commit = sha
 	if branchFound {
-		return step("updating the branch "+res.Branch, gh.ForceBranch(ctx, res.Branch, sha))
+		return step("updating the branch "+res.Branch, gh.ForceBranch(ctx, req.Repo, res.Branch, sha))
 	}
-	if err := gh.CreateBranch(ctx, res.Branch, sha); err != nil {
+	err = gh.CreateBranch(ctx, req.Repo, res.Branch, sha)
+	if errors.Is(err, githubapi.ErrBranchExists) {
 		// Created concurrently: a branch that exists is updated, never an error.
-		if _, found, lookErr := gh.BranchHead(ctx, res.Branch); lookErr == nil && found {
-			return step("updating the branch "+res.Branch, gh.ForceBranch(ctx, res.Branch, sha))
-		}
-		return step("creating the branch "+res.Branch, err)
+		return step("updating the branch "+res.Branch, gh.ForceBranch(ctx, req.Repo, res.Branch, sha))
 	}
-	return nil
+	return step("creating the branch "+res.Branch, err)
+}
+
+// writeFile creates a tree that is baseTree with path set to content.
+func writeFile(ctx context.Context, gh GitHub, repo events.Repo, baseTree, path string, content []byte) (string, error) {
+	blob, err := gh.CreateBlob(ctx, repo, content)
+	if err != nil {
+		return "", err
+	}
+	return gh.CreateTree(ctx, repo, baseTree, []treesync.Change{{Path: path, Mode: "100644", Type: treesync.TypeBlob, SHA: blob}})
+}
+
+// openPull returns the open PR whose head is branch, if any.
+func openPull(ctx context.Context, gh GitHub, repo events.Repo, branch string) (*githubapi.Pull, error) {
+	pulls, err := gh.BranchPulls(ctx, repo, branch, "open")
+	if err != nil || len(pulls) == 0 {
+		return nil, err
+	}
+	return &pulls[0], nil
 }
 
 // finish labels, assigns and auto-merges the PR, skipping what it carries.
-func (r *Runner) finish(ctx context.Context, gh GitHub, req Request, repo Repository, res *Result) error {
+func (r *Runner) finish(ctx context.Context, gh GitHub, req Request, repo githubapi.Repository, res *Result) error {
 	pr := res.PR
 	if !contains(pr.Labels, Label) {
-		if err := gh.AddLabels(ctx, pr.Number, Label); err != nil {
+		if err := gh.AddLabels(ctx, req.Repo, pr.Number, []string{Label}); err != nil {
 			return step("labelling the PR", err)
 		}
 	}
 	if req.Actor != "" && !contains(pr.Assignees, req.Actor) {
-		if err := gh.AddAssignees(ctx, pr.Number, req.Actor); err != nil {
+		if err := gh.AddAssignees(ctx, req.Repo, pr.Number, []string{req.Actor}); err != nil {
 			return step("assigning the PR to "+req.Actor, err)
 		}
 	}
 	if !req.AutoMerge {
 		return nil
 	}
-	sha, err := r.Merge.merge(ctx, func(ctx context.Context) (string, error) {
-		return gh.Merge(ctx, pr.Number, res.Commit, MergeTitle, repo.MergeMethod)
+	sha, _, err := r.Merge.Do(ctx, func(ctx context.Context) (string, error) {
+		return gh.Merge(ctx, req.Repo, pr.Number, res.Commit, MergeTitle, repo.MergeMethod)
 	})
 	if err != nil {
 		return step("auto-merging the PR", err)

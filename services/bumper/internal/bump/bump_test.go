@@ -3,15 +3,14 @@ package bump
 import (
 	"context"
 	"errors"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-github/v52/github"
-
 	"github.com/telefonistka/telefonistka/pkg/emulator"
+	"github.com/telefonistka/telefonistka/pkg/events"
+	"github.com/telefonistka/telefonistka/pkg/githubapi"
 )
 
 const (
@@ -53,20 +52,19 @@ func newFixture(t *testing.T) *fixture {
 	if err := em.CreateRepo(owner, name, map[string]string{values: valuesYAML, "README.md": "gitops\n"}); err != nil {
 		t.Fatal(err)
 	}
-	c := github.NewClient(nil)
-	base, err := url.Parse(em.URL())
+	f, err := githubapi.NewFactory(githubapi.Config{OAuthToken: "any", URL: em.URL()}, githubapi.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.BaseURL = base
-	return &fixture{em: em, gh: NewGitHub(c, owner, name)}
+	return &fixture{em: em, gh: githubapi.NewGitHub(f, nil)}
 }
 
 func (f *fixture) run(t *testing.T, req Request) (*Result, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	r := &Runner{Merge: MergePolicy{Initial: 10 * time.Millisecond}}
+	r := &Runner{Merge: githubapi.MergeRetry{Initial: 10 * time.Millisecond}}
+	req.Repo = events.Repo{Owner: owner, Name: name}
 	return r.Run(ctx, f.gh, req)
 }
 
@@ -387,8 +385,8 @@ type otherDefault struct {
 	branch string
 }
 
-func (o otherDefault) Repository(ctx context.Context) (Repository, error) {
-	r, err := o.GitHub.Repository(ctx)
+func (o otherDefault) Repository(ctx context.Context, repo events.Repo) (githubapi.Repository, error) {
+	r, err := o.GitHub.Repository(ctx, repo)
 	r.DefaultBranch = o.branch
 	return r, err
 }

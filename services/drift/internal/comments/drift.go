@@ -71,9 +71,11 @@ func (s Section) text(b Blame, fence string, keepLines, keepBlame int) string {
 }
 
 // Drift renders the drift comments for sections (at least one): one
-// comment holding every section when it fits in limit bytes, otherwise one
-// comment per section (in title order), each cut at a line boundary if it
-// alone is too long.
+// comment holding every section when it fits in limit bytes, otherwise as
+// few comments as the size allows: sections in title order, each comment
+// filled up to limit, a section too long alone cut at a line boundary in a
+// comment of its own. A flow with hundreds of targets gets a few comments,
+// never one per target.
 func (r *Renderer) Drift(sections []Section, b Blame, limit int) ([]string, error) {
 	all := make(map[string]string, len(sections))
 	for _, s := range sections {
@@ -88,13 +90,40 @@ func (r *Renderer) Drift(sections []Section, b Blame, limit int) ([]string, erro
 	}
 	ordered := append([]Section(nil), sections...)
 	sortSections(ordered)
-	out := make([]string, 0, len(ordered))
+	var (
+		out      []string
+		batch    = map[string]string{}
+		rendered string // batch rendered
+	)
 	for _, s := range ordered {
-		c, err := r.fitSection(s, b, limit)
+		batch[s.Title()] = all[s.Title()]
+		c, err := r.Render("driftMsg", batch)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, c)
+		if len(c) <= limit {
+			rendered = c
+			continue
+		}
+		delete(batch, s.Title())
+		if len(batch) > 0 {
+			out = append(out, rendered)
+		}
+		batch = map[string]string{s.Title(): all[s.Title()]}
+		if rendered, err = r.Render("driftMsg", batch); err != nil {
+			return nil, err
+		}
+		if len(rendered) > limit {
+			cut, err := r.fitSection(s, b, limit)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, cut)
+			batch = map[string]string{}
+		}
+	}
+	if len(batch) > 0 {
+		out = append(out, rendered)
 	}
 	return out, nil
 }

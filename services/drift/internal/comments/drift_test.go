@@ -278,3 +278,44 @@ func TestBlameLinksAreCutWhenEvenNoDiffFits(t *testing.T) {
 		}
 	}
 }
+
+func TestCommandDeniedGolden(t *testing.T) {
+	r, _ := New("")
+	got, err := r.CommandDenied(DeniedData{Login: "mallory", Command: "/retrigger", Repo: "acme/gitops", Permission: "read"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "command-denied.md", got)
+}
+
+// 500 drifted targets make a few comments, each filled up to the limit,
+// not one comment per target; every section appears exactly once.
+func TestManySectionsArePackedIntoFewComments(t *testing.T) {
+	r, _ := New("")
+	var sections []Section
+	for i := 0; i < 500; i++ {
+		sections = append(sections, Section{Source: "env/staging/app", Target: fmt.Sprintf("env/prod-%03d/app", i),
+			Lines: []string{"--- a", "+++ b", "-replicas: 1", "+replicas: 3"}, Blame: []string{"env/staging/app/values.yaml"}})
+	}
+	got, err := r.Drift(sections, blame, MaxBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, c := range got {
+		if len(c) > MaxBytes {
+			t.Fatalf("a comment of %d bytes", len(c))
+		}
+		total += len(c)
+	}
+	if min := total/MaxBytes + 1; len(got) > min+1 {
+		t.Fatalf("%d comments for %d bytes; at most %d expected", len(got), total, min+1)
+	}
+	all := strings.Join(got, "\n")
+	for _, s := range sections {
+		if n := strings.Count(all, s.Title()); n != 1 {
+			t.Fatalf("%s appears %d times", s.Title(), n)
+		}
+	}
+	t.Logf("500 sections: %d comments, %d bytes", len(got), total)
+}

@@ -6,6 +6,7 @@
 //	file                                 name                 data
 //	drift-pr-comment.gotmpl              driftMsg             map[section title]diff text
 //	toggle-commit-status-comment.gotmpl  toggleCommitStatus   ToggleData
+//	command-denied-comment.gotmpl        commandDenied        DeniedData
 //
 // A section title is "`<source>` ↔️  `<target>`" (component paths); its
 // diff text is the pair's output in a ```diff fence, followed by
@@ -33,6 +34,7 @@ var builtins embed.FS
 var Files = map[string]string{
 	"drift-pr-comment.gotmpl":             "driftMsg",
 	"toggle-commit-status-comment.gotmpl": "toggleCommitStatus",
+	"command-denied-comment.gotmpl":       "commandDenied",
 }
 
 // Renderer renders the comments. It is safe for concurrent use.
@@ -70,4 +72,17 @@ type ToggleData struct {
 // ToggleReply renders the reply to a toggleCommitStatus comment.
 func (r *Renderer) ToggleReply(d ToggleData) (string, error) {
 	return r.Render("toggleCommitStatus", d)
+}
+
+// DeniedData is the data of commandDenied: who asked for what, and the
+// permission they have.
+type DeniedData struct {
+	Login, Command, Repo string
+	// Permission is GitHub's: none or read (triage reads as read).
+	Permission string
+}
+
+// CommandDenied renders the reply to a command its author may not run.
+func (r *Renderer) CommandDenied(d DeniedData) (string, error) {
+	return r.Render("commandDenied", d)
 }

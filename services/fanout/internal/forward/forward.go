@@ -7,11 +7,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+
+	"github.com/telefonistka/telefonistka/services/fanout/internal/netguard"
 )
 
 // Request is one copy of a delivery for one endpoint.
@@ -51,19 +56,25 @@ type Client struct {
 }
 
 // NewClient returns a Client whose attempts each last at most timeout, and
-// which keeps up to idlePerHost idle connections per host.
-func NewClient(timeout time.Duration, idlePerHost int) *Client {
+// which keeps up to idlePerHost idle connections per host. Unless
+// allowLocal, it refuses to connect to loopback, link-local and metadata
+// addresses (netguard), whatever name resolved to them.
+func NewClient(timeout time.Duration, idlePerHost int, allowLocal bool) *Client {
 	return &Client{
 		timeout:  timeout,
-		verify:   newHTTPClient(idlePerHost, false),
-		insecure: newHTTPClient(idlePerHost, true),
+		verify:   newHTTPClient(idlePerHost, false, allowLocal),
+		insecure: newHTTPClient(idlePerHost, true, allowLocal),
 		now:      time.Now,
 	}
 }
 
-func newHTTPClient(idlePerHost int, skipVerify bool) *http.Client {
+func newHTTPClient(idlePerHost int, skipVerify, allowLocal bool) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = idlePerHost
+	if !allowLocal {
+		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: netguard.Control}
+		tr.DialContext = d.DialContext
+	}
 	if skipVerify {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // only with whProxtSkipTLSVerifyUpstream
 	}
@@ -100,6 +111,15 @@ func (c *Client) Send(ctx context.Context, r Request) Outcome {
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
+		// The client's error names the URL with its query: keep only
+		// the cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if errors.Is(err, netguard.ErrRefused) {
+			return Outcome{Err: fmt.Errorf("not called: %w", err)}
+		}
 		return Outcome{Err: fmt.Errorf("no answer: %w", err), Retryable: true}
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
@@ -132,17 +152,20 @@ func statusText(code int) string {
 
 // dropped are the headers never forwarded: hop-by-hop headers (RFC 9110
 // section 7.6.1, plus the non-standard ones proxies use), Host and
-// Content-Length, which belong to the new request.
+// Content-Length, which belong to the new request, and credentials meant
+// for Telefonistka (or a proxy in front of it), never for the endpoints.
 var dropped = map[string]bool{
 	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true,
 	"Proxy-Authenticate": true, "Proxy-Authorization": true, "Te": true,
 	"Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
 	"Host": true, "Content-Length": true,
+	"Authorization": true, "Cookie": true, "X-Api-Key": true,
 }
 
 // ForwardHeaders returns the headers to send: every original header except
-// hop-by-hop ones (including those the Connection header names), Host and
-// Content-Length. Values are kept as they are.
+// hop-by-hop ones (including those the Connection header names), Host,
+// Content-Length and credentials (Authorization, Cookie, X-Api-Key).
+// Values are kept as they are.
 func ForwardHeaders(orig map[string]string) http.Header {
 	extra := map[string]bool{}
 	for k, v := range orig {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -29,6 +30,9 @@ func TestForwardHeaders(t *testing.T) {
 		"Te":                  "trailers",
 		"Upgrade":             "h2c",
 		"Proxy-Authorization": "Basic x",
+		"Authorization":       "Bearer for-telefonistka",
+		"cookie":              "session=1",
+		"X-API-Key":           "k",
 		"x-lower-case":        "kept",
 	}
 	got := ForwardHeaders(orig)
@@ -73,7 +77,7 @@ func TestSendClassifiesAnswers(t *testing.T) {
 			_, _ = w.Write(bytes.Repeat([]byte("x"), 1<<20))
 		}, retryable: true, status: 500},
 	}
-	c := NewClient(5*time.Second, 4)
+	c := NewClient(5*time.Second, 4, true)
 	defer c.Close()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -98,7 +102,7 @@ func TestSendSendsBodyAndHeadersAsGiven(t *testing.T) {
 		gotBody <- b
 	}))
 	defer srv.Close()
-	c := NewClient(5*time.Second, 1)
+	c := NewClient(5*time.Second, 1, true)
 	defer c.Close()
 	o := c.Send(context.Background(), Request{URL: srv.URL + "/hook?x=1", Body: body,
 		Headers: map[string]string{"X-Github-Event": "push", "User-Agent": "GitHub-Hookshot/1"}})
@@ -127,7 +131,7 @@ func TestSendTimesOutAndConnectionErrorsAreRetryable(t *testing.T) {
 	}))
 	defer hang.Close()
 	defer close(release)
-	c := NewClient(200*time.Millisecond, 1)
+	c := NewClient(200*time.Millisecond, 1, true)
 	defer c.Close()
 	start := time.Now()
 	o := c.Send(context.Background(), Request{URL: hang.URL})
@@ -149,12 +153,34 @@ func TestSendTimesOutAndConnectionErrorsAreRetryable(t *testing.T) {
 func TestSendVerifiesTLSUnlessSkipped(t *testing.T) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
 	defer srv.Close()
-	c := NewClient(5*time.Second, 1)
+	c := NewClient(5*time.Second, 1, true)
 	defer c.Close()
 	if o := c.Send(context.Background(), Request{URL: srv.URL}); o.Delivered() {
 		t.Fatal("self-signed certificate accepted with verification on")
 	}
 	if o := c.Send(context.Background(), Request{URL: srv.URL, SkipTLSVerify: true}); !o.Delivered() {
 		t.Fatalf("with SkipTLSVerify: %v", o.Err)
+	}
+}
+
+// Without the opt-in, the client does not connect to the machine itself,
+// whatever the URL looks like, and says so as a final outcome.
+func TestSendRefusesLocalAddressesUnlessAllowed(t *testing.T) {
+	called := false
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true }))
+	defer srv.Close()
+	c := NewClient(5*time.Second, 1, false)
+	defer c.Close()
+	o := c.Send(context.Background(), Request{URL: srv.URL + "/hook?token=s3cret", Body: []byte("{}")})
+	if o.Delivered() || o.Retryable || called {
+		t.Fatalf("outcome %+v, endpoint called: %v; want a final refusal before connecting", o, called)
+	}
+	if !strings.Contains(o.Err.Error(), "FANOUT_ALLOW_LOCAL_ADDRESSES") || strings.Contains(o.Err.Error(), "s3cret") {
+		t.Fatalf("error %q: want the opt-in named and no query", o.Err)
+	}
+	// A name that resolves to loopback is refused the same way.
+	o = c.Send(context.Background(), Request{URL: strings.Replace(srv.URL, "127.0.0.1", "localhost", 1), Body: []byte("{}")})
+	if o.Delivered() || called {
+		t.Fatalf("localhost: outcome %+v, endpoint called: %v", o, called)
 	}
 }

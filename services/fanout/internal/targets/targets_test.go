@@ -80,7 +80,7 @@ func TestSelect(t *testing.T) {
 	cfg := loadRules(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Select(cfg, tc.files, tc.allow)
+			got := Select(cfg, tc.files, Policy{URL: tc.allow})
 			if !reflect.DeepEqual(got.Accepted, tc.accepted) {
 				t.Errorf("accepted:\n got %q\nwant %q", got.Accepted, tc.accepted)
 			}
@@ -113,13 +113,28 @@ func TestCheck(t *testing.T) {
 		// A prefix match is not enough: the whole URL must match.
 		{url: "https://hooks.example.com.evil.net/a", allow: true, want: AllowReason},
 		{url: "https://evil.net/?https://hooks.example.com/", allow: true, want: AllowReason},
+		// The allowlist sees the parsed host, never the text: user info,
+		// "#" and "?" cannot smuggle another host past it.
+		{url: "https://hooks.example.com@evil.net/a", allow: true, want: AllowReason},
+		{url: "https://x@evil.net#.hooks.example.com/a", allow: true, want: AllowReason},
+		{url: "https://evil.net?.hooks.example.com/a", allow: true, want: AllowReason},
+		{url: "https://user:pw@hooks.example.com/a?token=1#f", allow: true, want: ""},
+		{url: "https://HOOKS.example.com:443/a", allow: true, want: ""},
+		{url: "https://hooks.example.com:8443/a", allow: true, want: AllowReason},
+		// Without FANOUT_ALLOW_LOCAL_ADDRESSES, the machine and its
+		// metadata service are refused.
+		{url: "http://127.0.0.1:8080/hook", want: "host is a loopback address; set FANOUT_ALLOW_LOCAL_ADDRESSES=true to allow it"},
+		{url: "http://[::1]/hook", want: "host is a loopback address; set FANOUT_ALLOW_LOCAL_ADDRESSES=true to allow it"},
+		{url: "http://169.254.169.254/latest/meta-data/", want: "host is a link-local address (cloud metadata lives there); set FANOUT_ALLOW_LOCAL_ADDRESSES=true to allow it"},
+		{url: "http://localhost:9000/", want: "host is a name of the machine itself or its metadata service; set FANOUT_ALLOW_LOCAL_ADDRESSES=true to allow it"},
+		{url: "http://x@127.0.0.1:9#.hooks.example.com/", want: "host is a loopback address; set FANOUT_ALLOW_LOCAL_ADDRESSES=true to allow it"},
 	}
 	for _, tc := range cases {
 		var re *regexp.Regexp
 		if tc.allow {
 			re = allow
 		}
-		if got := Check(tc.url, re); got != tc.want {
+		if got := Check(tc.url, Policy{URL: re}); got != tc.want {
 			t.Errorf("Check(%q) = %q, want %q", tc.url, got, tc.want)
 		}
 	}
@@ -142,5 +157,55 @@ func TestCompileAllow(t *testing.T) {
 	}
 	if !re.MatchString("https://b.example/x") || !re.MatchString("https://a.example/anything") {
 		t.Fatal("allowed URLs refused")
+	}
+}
+
+func TestCheckAllowedHosts(t *testing.T) {
+	hosts, err := ParseHosts("hooks.example.com, *.argocd.example.com:*, 10.0.0.5:8080, [fd00::5]:9000, 127.0.0.1:7000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		url, want string
+		local     bool
+	}{
+		{url: "https://hooks.example.com/a", want: ""},
+		{url: "http://hooks.example.com/a", want: ""},
+		{url: "https://HOOKS.EXAMPLE.COM:443/a", want: ""},
+		{url: "https://hooks.example.com:8443/a", want: HostsReason},
+		{url: "https://eu.argocd.example.com:6443/api", want: ""},
+		{url: "https://argocd.example.com/api", want: HostsReason},
+		{url: "https://evilargocd.example.com/api", want: HostsReason},
+		{url: "http://10.0.0.5:8080/", want: ""},
+		{url: "http://10.0.0.5/", want: HostsReason},
+		{url: "http://[fd00::5]:9000/", want: ""},
+		{url: "https://hooks.example.com@evil.net/", want: HostsReason},
+		{url: "https://x@evil.net#hooks.example.com", want: HostsReason},
+		// Listed, but local addresses still need their own opt-in.
+		{url: "http://127.0.0.1:7000/", want: "host is a loopback address; set FANOUT_ALLOW_LOCAL_ADDRESSES=true to allow it"},
+		{url: "http://127.0.0.1:7000/", local: true, want: ""},
+	}
+	for _, tc := range cases {
+		if got := Check(tc.url, Policy{Hosts: hosts, AllowLocal: tc.local}); got != tc.want {
+			t.Errorf("Check(%q) = %q, want %q", tc.url, got, tc.want)
+		}
+	}
+	for _, bad := range []string{"https://x.example.com", "x.example.com/path", "user@x", "x:99999", "*", "*.", "a*b.example.com"} {
+		if _, err := ParseHosts(bad); err == nil {
+			t.Errorf("ParseHosts(%q) accepted", bad)
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	cases := map[string]string{
+		"https://user:s3cret@hooks.example.com/a?token=s3cret&x=1#frag": "https://hooks.example.com/a?token=REDACTED&x=REDACTED",
+		"https://hooks.example.com/a":                                   "https://hooks.example.com/a",
+		"http://bad host/":                                              "(unparsable URL)",
+	}
+	for in, want := range cases {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
