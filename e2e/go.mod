@@ -6,9 +6,12 @@ require (
 	github.com/nats-io/nats.go v1.55.0
 	github.com/telefonistka/telefonistka/pkg/app v0.0.0
 	github.com/telefonistka/telefonistka/pkg/bus v0.0.0
+	github.com/telefonistka/telefonistka/pkg/config v0.0.0
 	github.com/telefonistka/telefonistka/pkg/emulator v0.0.0
 	github.com/telefonistka/telefonistka/pkg/events v0.0.0
+	github.com/telefonistka/telefonistka/pkg/githubapi v0.0.0
 	github.com/telefonistka/telefonistka/pkg/obs v0.0.0
+	github.com/telefonistka/telefonistka/pkg/plan v0.0.0
 	github.com/telefonistka/telefonistka/services/argodiff v0.0.0
 	github.com/telefonistka/telefonistka/services/drift v0.0.0
 	github.com/telefonistka/telefonistka/services/fanout v0.0.0
@@ -62,18 +65,15 @@ require (
 	github.com/shurcooL/githubv4 v0.0.0-20260209031235-2402fdf4a9ed // indirect
 	github.com/shurcooL/graphql v0.0.0-20240915155400-7ee5256398cf // indirect
 	github.com/skeema/knownhosts v1.3.0 // indirect
-	github.com/telefonistka/telefonistka/pkg/config v0.0.0 // indirect
-	github.com/telefonistka/telefonistka/pkg/githubapi v0.0.0 // indirect
-	github.com/telefonistka/telefonistka/pkg/plan v0.0.0 // indirect
 	github.com/xanzy/ssh-agent v0.3.3 // indirect
 	go.opentelemetry.io/auto/sdk v1.1.0 // indirect
-	go.opentelemetry.io/otel v1.33.0 // indirect
+	go.opentelemetry.io/otel v1.33.0
 	go.opentelemetry.io/otel/exporters/otlp/otlptrace v1.33.0 // indirect
 	go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc v1.33.0 // indirect
 	go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp v1.33.0 // indirect
 	go.opentelemetry.io/otel/metric v1.33.0 // indirect
-	go.opentelemetry.io/otel/sdk v1.33.0 // indirect
-	go.opentelemetry.io/otel/trace v1.33.0 // indirect
+	go.opentelemetry.io/otel/sdk v1.33.0
+	go.opentelemetry.io/otel/trace v1.33.0
 	go.opentelemetry.io/proto/otlp v1.4.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/mod v0.41.0 // indirect

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -89,6 +90,8 @@ type Harness struct {
 	running    map[string]*runningService
 	webhookURL string
 	Recorder   *Recorder
+	// promiseChecked: the test checked the promotion promise itself.
+	promiseChecked bool
 }
 
 type runningService struct {
@@ -153,6 +156,9 @@ func Start(t testing.TB, opts Options) *Harness {
 		h.StartService(name)
 	}
 	t.Cleanup(h.stopAll)
+	// Cleanups run last-in first-out: the promise is checked while the
+	// services still run.
+	t.Cleanup(h.checkPromiseAtEnd)
 	return h
 }
 
@@ -174,10 +180,13 @@ func (h *Harness) seed() error {
 }
 
 // StartService starts one service (see Builders) and waits until it
-// listens. Starting ingress points the emulator's webhooks at it.
+// listens. Starting ingress points the emulator's webhooks at it. A name
+// with a suffix, "promoter#2", starts another replica of the service (its
+// own process environment and NATS connection, the same durable consumer).
 func (h *Harness) StartService(name string) {
 	h.T.Helper()
-	b, ok := Builders[name]
+	service, _, _ := strings.Cut(name, "#")
+	b, ok := Builders[service]
 	if !ok {
 		h.T.Fatalf("unknown service %q", name)
 	}
@@ -205,7 +214,7 @@ func (h *Harness) StartService(name string) {
 	go func() { rs.done <- app.Run(ctx, cfg, opts, b) }()
 	select {
 	case a := <-addr:
-		if name == "ingress" {
+		if service == "ingress" {
 			h.webhookURL = "http://" + a + "/webhook"
 			h.GitHub.SetWebhook(h.webhookURL, Secret)
 		}

@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/telefonistka/telefonistka/pkg/bus"
 	"github.com/telefonistka/telefonistka/pkg/emulator"
 	"github.com/telefonistka/telefonistka/pkg/events"
-	"github.com/telefonistka/telefonistka/pkg/githubapi"
 )
 
 // Test helpers on Harness: acting as a person through the emulator's Go
@@ -169,27 +167,12 @@ func (h *Harness) Files(ref, prefix string) map[string]string {
 	return files
 }
 
-// Relative returns files with prefix+"/" cut from their paths.
-func Relative(files map[string]string, prefix string) map[string]string {
-	out := make(map[string]string, len(files))
-	for p, c := range files {
-		out[strings.TrimPrefix(p, prefix+"/")] = c
-	}
-	return out
-}
-
 // Status returns the latest telefonistka status on sha ("" if none).
 func (h *Harness) Status(sha string) string {
 	h.T.Helper()
-	statuses, err := h.GitHub.Statuses(h.Repo, sha)
+	state, err := LatestStatus(h.GitHub, h.Repo, sha)
 	if err != nil {
 		h.T.Fatal(err)
-	}
-	state := ""
-	for _, s := range statuses {
-		if s.Context == githubapi.StatusContext {
-			state = s.State
-		}
 	}
 	return state
 }
@@ -250,25 +233,9 @@ func (h *Harness) ReplayStream(stream, typ string) int {
 	h.T.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	st, err := h.Conn.JS.Stream(ctx, stream)
-	if err != nil {
-		h.T.Fatal(err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		h.T.Fatal(err)
-	}
 	pub := bus.Publisher{JS: h.Conn.JS}
 	n := 0
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
-		m, err := st.GetMsg(ctx, seq)
-		if err != nil {
-			continue
-		}
-		env, err := events.Decode(m.Data)
-		if err != nil {
-			h.T.Fatal(err)
-		}
+	for _, env := range h.streamEvents(stream) {
 		if env.Type != typ {
 			continue
 		}

@@ -380,17 +380,19 @@ func BenchmarkCallsPerPromotionPR(b *testing.B) {
 			}
 			b.Run(itoa(files)+"files-"+itoa(dirs)+"dirs", func(b *testing.B) {
 				h := Start(b, Options{RepoFiles: benchRepo(files, dirs, "perChange")})
-				var total int64
+				var total, writes int64
 				for i := range b.N {
-					before := sumCounters(h.GitHub.Counters())
+					before := h.GitHub.Counters()
 					_, merge := h.MergeChange("change-"+itoa(i), Change{"source/app/d0/f0.yaml": Set("value: changed " + itoa(i) + "\n")})
 					run := h.WaitRun(merge, runTimeout)
 					if run.State != githubapi.StateSuccess || run.Outcomes[`source/>target/`] != events.OutcomeOpened {
 						b.Fatalf("run: %+v", run)
 					}
-					total += sumCounters(h.GitHub.Counters()) - before
+					c, w := callsSince(before, h.GitHub.Counters())
+					total, writes = total+c, writes+w
 				}
 				b.ReportMetric(float64(total)/float64(b.N), "calls/PR")
+				b.ReportMetric(float64(writes)/float64(b.N), "writes/PR")
 				if testing.Verbose() {
 					b.Logf("calls of the last runs: %v", h.GitHub.Counters())
 				}
@@ -399,12 +401,25 @@ func BenchmarkCallsPerPromotionPR(b *testing.B) {
 	}
 }
 
-func sumCounters(c map[string]int64) int64 {
-	var n int64
-	for _, v := range c {
-		n += v
+// callsSince counts the HTTP calls (and, of them, the content-creating
+// ones: REST writes and GraphQL mutations) between two snapshots of the
+// emulator's counters. The per-field GraphQL counters ("GRAPHQL query
+// repository") are not calls of their own.
+func callsSince(before, after map[string]int64) (calls, writes int64) {
+	for k, v := range after {
+		if strings.HasPrefix(k, "GRAPHQL ") {
+			if strings.HasPrefix(k, "GRAPHQL mutation ") {
+				writes += v - before[k] // its call is the POST /graphql
+			}
+			continue
+		}
+		n := v - before[k]
+		calls += n
+		if isWrite(k) {
+			writes += n
+		}
 	}
-	return n
+	return calls, writes
 }
 
 // BenchmarkMergeToPRLatency measures the time from a merge (through the

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,8 +21,10 @@ import (
 // the command returns once every consumer has caught up. It exits 1 if a
 // service gave up on a message.
 func runEvent(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("event", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("event", "-t TYPE -f FILE",
+		"Handles one GitHub event file synchronously, as a GitHub Actions step: every service\n"+
+			"but ingress runs on a temporary embedded NATS until everything the event caused is done.\n"+
+			"Exits 1 if a service gave up on a message.")
 	var typ, file string
 	for _, name := range []string{"type", "t"} {
 		fs.StringVar(&typ, name, os.Getenv("GITHUB_EVENT_NAME"), "event type (default $GITHUB_EVENT_NAME)")
@@ -31,11 +32,11 @@ func runEvent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	for _, name := range []string{"file", "f"} {
 		fs.StringVar(&file, name, os.Getenv("GITHUB_EVENT_PATH"), "event payload file (default $GITHUB_EVENT_PATH)")
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if typ == "" || file == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: telefonistka event -t <type> -f <file>")
+		fs.Usage()
 		return 2
 	}
 	body, err := os.ReadFile(file)

@@ -11,6 +11,7 @@ require (
 	github.com/telefonistka/telefonistka/services/ingress v0.0.0
 	github.com/telefonistka/telefonistka/services/planner v0.0.0
 	github.com/telefonistka/telefonistka/services/promoter v0.0.0
+	github.com/telefonistka/telefonistka/services/tracker v0.0.0
 )
 
 require (
@@ -27,8 +28,9 @@ require (
 	github.com/go-git/go-billy/v5 v5.6.2 // indirect
 	github.com/go-git/go-git/v5 v5.13.2 // indirect
 	github.com/goccy/go-json v0.10.4 // indirect
-	github.com/goccy/go-yaml v1.13.3 // indirect
+	github.com/goccy/go-yaml v1.19.2 // indirect
 	github.com/golang/groupcache v0.0.0-20210331224755-41bb18bfe9da // indirect
+	github.com/hashicorp/golang-lru/v2 v2.0.7 // indirect
 	github.com/jbenet/go-context v0.0.0-20150711004518-d14ea06fba99 // indirect
 	github.com/jinzhu/copier v0.4.0 // indirect
 	github.com/kevinburke/ssh_config v1.2.0 // indirect
@@ -73,7 +75,7 @@ require (
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/nats-io/jwt/v2 v2.8.2 // indirect
 	github.com/nats-io/nats-server/v2 v2.15.2 // indirect
-	github.com/nats-io/nats.go v1.55.0 // indirect
+	github.com/nats-io/nats.go v1.55.0
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
 	github.com/prometheus/client_golang v1.20.5 // indirect
@@ -140,3 +142,5 @@ replace github.com/telefonistka/telefonistka/pkg/emulator => ../../pkg/emulator
 replace github.com/telefonistka/telefonistka/pkg/plan => ../../pkg/plan
 
 replace github.com/telefonistka/telefonistka/services/bumper => ../../services/bumper
+
+replace github.com/telefonistka/telefonistka/services/tracker => ../../services/tracker

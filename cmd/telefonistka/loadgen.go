@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,16 +12,17 @@ import (
 
 // runLoadgen sends signed deliveries to a running ingress (make bench-ingress).
 func runLoadgen(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("loadgen", "[flags]",
+		"Sends signed push webhooks to a running ingress at a fixed rate and reports latency\n"+
+			"(make bench-ingress).")
 	url := fs.String("url", "http://127.0.0.1:8080/webhook", "webhook URL")
 	secret := fs.String("secret", os.Getenv("GITHUB_WEBHOOK_SECRET"), "webhook secret (default $GITHUB_WEBHOOK_SECRET)")
 	rate := fs.Int("rate", 1000, "requests per second; 0 = as fast as the workers go")
 	duration := fs.Duration("duration", 20*time.Second, "how long to send")
 	workers := fs.Int("workers", 64, "concurrent connections")
 	bodyFile := fs.String("body", "", "payload file (default: a 4.7 KB push payload)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if *secret == "" {
 		fmt.Fprintln(stderr, "telefonistka loadgen: --secret or GITHUB_WEBHOOK_SECRET is required")

@@ -15,7 +15,9 @@ import (
 
 	"github.com/telefonistka/telefonistka/pkg/emulator"
 	"github.com/telefonistka/telefonistka/pkg/plan/cli"
+	"github.com/telefonistka/telefonistka/services/argodiff/argocdemu"
 	"github.com/telefonistka/telefonistka/services/bumper"
+	"github.com/telefonistka/telefonistka/services/tracker"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -40,9 +42,11 @@ func commands() map[string]command {
 		"plan":            {summary: "print the promotion plan a merge of the given changed files would make (local checkout)", run: cli.Plan},
 		"validate":        {summary: "lint telefonistka.yaml and every component telefonistka.yaml of a checkout", run: cli.Validate},
 		"github-emulator": {summary: "the GitHub emulator backed by git repositories (tests, demos, load runs)", run: emulator.Main},
+		"argocd-emulator": {summary: "a test Argo CD API server (applications, ApplicationSets, settings, projects) for tests and demos", run: argocdemu.Main},
 		"event":           {summary: "handle one event file synchronously (GitHub Actions): event -t TYPE -f FILE", run: runEvent},
 		"demo":            {summary: "run everything against the GitHub emulator with a sample repository and promote a change", run: runDemo},
 		"loadgen":         {summary: "send signed webhooks to a running ingress at a fixed rate and report latency", run: runLoadgen},
+		"status":          {summary: "where a change is (--pr N) or what each target runs (--path DIR), from the tracker", run: tracker.StatusCLI},
 	}
 }
 
@@ -62,11 +66,16 @@ func main() {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 { // a usage error
 		usage(stderr, cmds)
-		if len(args) == 0 {
-			return 2
-		}
+		return 2
+	}
+	if len(args) == 2 && args[0] == "help" { // help <command>
+		args = []string{args[len(args)-1], "--help"}
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stdout, cmds)
 		return 0
 	}
 	c, ok := cmds[args[0]]
@@ -92,9 +101,14 @@ func usage(w io.Writer, cmds map[string]command) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-16s %s\n", n, cmds[n].summary)
 	}
+	fmt.Fprintln(w, "\n`telefonistka <command> --help` (or `telefonistka help <command>`) describes a command.")
 }
 
-func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) int {
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("version", "", "Prints the version.")
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
+	}
 	fmt.Fprintln(stdout, "telefonistka", version)
 	return 0
 }

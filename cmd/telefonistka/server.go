@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -16,13 +15,14 @@ import (
 	"github.com/telefonistka/telefonistka/services/ingress"
 	"github.com/telefonistka/telefonistka/services/planner"
 	"github.com/telefonistka/telefonistka/services/promoter"
+	"github.com/telefonistka/telefonistka/services/tracker"
 )
 
 // services lists every service in start order: consumers first, ingress
 // last, so nothing is accepted before the consumers exist.
 var services = []app.Builder{
 	planner.Builder, promoter.Builder, drift.Builder, argodiff.Builder, fanout.Builder, bumper.Builder,
-	ingress.Builder,
+	tracker.Builder, ingress.Builder,
 }
 
 func serviceNames() []string {
@@ -55,12 +55,14 @@ func selectServices(only string) ([]app.Builder, error) {
 	return out, nil
 }
 
-func runServer(ctx context.Context, args []string, _, stderr io.Writer) int {
-	fs := flag.NewFlagSet("server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	only := fs.String("only", "", "comma-separated services to run (default: all)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("server", "[--only SERVICE,...]",
+		"Runs every service in one process: NATS is embedded (JetStream under TELEFONISTKA_DATA_DIR)\n"+
+			"unless NATS_URL is set. Settings come from the environment (see the README); every\n"+
+			"missing or invalid one is reported at once, before anything starts.")
+	only := fs.String("only", "", "comma-separated services to run: "+strings.Join(serviceNames(), ", ")+" (default: all)")
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintln(stderr, "telefonistka server: unexpected arguments:", fs.Args())
@@ -74,12 +76,17 @@ func runServer(ctx context.Context, args []string, _, stderr io.Writer) int {
 	return runServices(ctx, app.RunOptions{Embedded: true, LogOutput: stderr}, builders, stderr)
 }
 
-func runServe(ctx context.Context, args []string, _, stderr io.Writer) int {
-	if len(args) != 1 {
-		fmt.Fprintf(stderr, "usage: telefonistka serve <%s>\n", strings.Join(serviceNames(), "|"))
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("serve", "<"+strings.Join(serviceNames(), "|")+">",
+		"Runs one service against the NATS server at NATS_URL (one Deployment per service).")
+	if code, ok := parseFlags(fs, args, stdout, stderr); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
 		return 2
 	}
-	builders, err := selectServices(args[0])
+	builders, err := selectServices(fs.Arg(0))
 	if err != nil {
 		fmt.Fprintln(stderr, "telefonistka serve:", err)
 		return 2
@@ -88,7 +95,7 @@ func runServe(ctx context.Context, args []string, _, stderr io.Writer) int {
 }
 
 func runServices(ctx context.Context, opts app.RunOptions, builders []app.Builder, stderr io.Writer) int {
-	cfg, err := app.LoadConfig()
+	cfg, err := app.LoadAndCheck(builders...)
 	if err == nil {
 		err = app.Run(ctx, cfg, opts, builders...)
 	}

@@ -1,0 +1,105 @@
+package cluster
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/telefonistka/telefonistka/pkg/bus"
+	"github.com/telefonistka/telefonistka/pkg/emulator"
+	"github.com/telefonistka/telefonistka/pkg/events"
+)
+
+// window is a stretch of time; zero when there was none.
+type window struct{ from, to time.Time }
+
+func (w window) empty() bool { return w.to.IsZero() }
+
+func (w window) overlaps(from, to time.Time) bool {
+	return !w.empty() && from.Before(w.to) && to.After(w.from)
+}
+
+// leaderless returns how long the GITHUB stream had no leader after the
+// kill at killed: until a surviving node logged a new leader for it. When
+// the killed node did not lead it, no node logs one and the window is
+// empty. It waits (up to a minute) for the stream to have a leader.
+func leaderless(t *testing.T, conn *bus.Conn, nodes []*natsNode, killed time.Time) window {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := waitFor(ctx, func() (bool, error) {
+		st, err := conn.JS.Stream(ctx, events.StreamGitHub)
+		if err != nil {
+			return false, err
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			return false, err
+		}
+		return info.Cluster != nil && info.Cluster.Leader != "", fmt.Errorf("stream %s has no leader", events.StreamGitHub)
+	})
+	if err != nil {
+		t.Fatalf("after the node loss: %v", err)
+	}
+	marker := fmt.Sprintf("new stream leader for '$G > %s'", events.StreamGitHub)
+	var elected time.Time
+	for _, n := range nodes {
+		f, err := os.Open(n.logPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			line := sc.Text()
+			if !strings.Contains(line, marker) {
+				continue
+			}
+			// [pid] 2006/01/02 15:04:05.000000 [INF] ...
+			fields := strings.Fields(line)
+			if len(fields) < 3 {
+				continue
+			}
+			at, err := time.ParseInLocation("2006/01/02 15:04:05.000000", fields[1]+" "+fields[2], time.Local)
+			if err == nil && at.After(killed) && (elected.IsZero() || at.Before(elected)) {
+				elected = at
+			}
+		}
+		_ = f.Close()
+	}
+	if elected.IsZero() {
+		return window{}
+	}
+	return window{from: killed, to: elected}
+}
+
+// redeliverRefused redelivers, as an operator would from the app's advanced
+// settings, every webhook answered 503 while the GITHUB stream had no
+// leader, and returns their GUIDs. A webhook refused at any other time is
+// left failed (the check reports it).
+func redeliverRefused(t *testing.T, emu *emulator.Emulator, w window) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := emu.WaitWebhooks(ctx); err != nil {
+		t.Fatalf("webhooks still unanswered after the node loss: %v", err)
+	}
+	var guids []string
+	for _, d := range emu.Deliveries() {
+		if d.StatusCode != 503 || d.DeliveredAt == nil {
+			continue
+		}
+		start := d.DeliveredAt.Add(-time.Duration(d.DurationMS * float64(time.Millisecond)))
+		if !w.overlaps(start, *d.DeliveredAt) {
+			continue
+		}
+		if _, err := emu.Redeliver(d.GUID); err != nil {
+			t.Fatalf("redelivering %s: %v", d.GUID, err)
+		}
+		guids = append(guids, d.GUID)
+	}
+	return guids
+}
