@@ -35,6 +35,14 @@ type RouteMounter interface {
 	Routes(r chi.Router)
 }
 
+// BusIndependent is implemented by a service that keeps doing its work
+// while JetStream is unavailable (ingress, while its spool has room). A
+// process whose services all implement it stays ready while each one's
+// ReadyWithoutBus returns nil, whatever NATS' state.
+type BusIndependent interface {
+	ReadyWithoutBus() error
+}
+
 // Builder constructs a service from the shared process environment; the
 // service reads its own configuration from the process environment.
 type Builder struct {
@@ -256,7 +264,8 @@ func Run(ctx context.Context, cfg Config, opts RunOptions, builders ...Builder) 
 	if err != nil {
 		return err
 	}
-	router := newRouter(reg, cfg.MetricsListenAddress == "", func(ctx context.Context) error {
+	services := make([]Service, 0, len(builders))
+	busReady := func(ctx context.Context) error {
 		if !env.connected() {
 			return errors.New("NATS is not connected")
 		}
@@ -264,8 +273,14 @@ func Run(ctx context.Context, cfg Config, opts RunOptions, builders ...Builder) 
 			return err
 		}
 		return bus.StreamsPresent(ctx, conn.JS, streams)
+	}
+	router := newRouter(reg, cfg.MetricsListenAddress == "", func(ctx context.Context) error {
+		err := busReady(ctx)
+		if err == nil {
+			return nil
+		}
+		return readyWithoutBus(services, err)
 	})
-	services := make([]Service, 0, len(builders))
 	for _, b := range builders {
 		s, err := b.New(ctx, env)
 		if err != nil {
@@ -320,6 +335,24 @@ func Run(ctx context.Context, cfg Config, opts RunOptions, builders ...Builder) 
 	wg.Wait()
 	log.Info("telefonistka stopped")
 	return runErr
+}
+
+// readyWithoutBus returns nil when every service can work without the bus
+// (BusIndependent) and says it can now, else busErr.
+func readyWithoutBus(services []Service, busErr error) error {
+	if len(services) == 0 {
+		return busErr
+	}
+	for _, s := range services {
+		b, ok := s.(BusIndependent)
+		if !ok {
+			return busErr
+		}
+		if err := b.ReadyWithoutBus(); err != nil {
+			return fmt.Errorf("%w; %w", busErr, err)
+		}
+	}
+	return nil
 }
 
 func startEmbedded(cfg Config) (*server.Server, error) {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -108,5 +109,38 @@ func TestConnectWithoutDialReturnsConn(t *testing.T) {
 	c, err := env.Connect("x")
 	if err != nil || c != conn {
 		t.Fatalf("Connect = %v, %v", c, err)
+	}
+}
+
+type busFree struct{ err error }
+
+func (busFree) Run(context.Context) error { return nil }
+func (b busFree) ReadyWithoutBus() error  { return b.err }
+
+type busBound struct{}
+
+func (busBound) Run(context.Context) error { return nil }
+
+// A process stays ready without NATS only when every service says it can
+// work without it now.
+func TestReadyWithoutBus(t *testing.T) {
+	busErr := errors.New("NATS is not connected")
+	for _, tc := range []struct {
+		name     string
+		services []Service
+		ready    bool
+	}{
+		{"no services", nil, false},
+		{"all can", []Service{busFree{}, busFree{}}, true},
+		{"one cannot now", []Service{busFree{}, busFree{errors.New("spool full")}}, false},
+		{"one needs the bus", []Service{busFree{}, busBound{}}, false},
+	} {
+		err := readyWithoutBus(tc.services, busErr)
+		if (err == nil) != tc.ready {
+			t.Errorf("%s: %v, want ready %v", tc.name, err, tc.ready)
+		}
+		if err != nil && !errors.Is(err, busErr) {
+			t.Errorf("%s: %v does not say why the bus is not ready", tc.name, err)
+		}
 	}
 }

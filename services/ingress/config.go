@@ -18,6 +18,13 @@ type Config struct {
 	// PublishTimeout bounds waiting for JetStream to store a delivery;
 	// after it the answer is 503 so GitHub records a failed delivery.
 	PublishTimeout time.Duration `envconfig:"INGRESS_PUBLISH_TIMEOUT" default:"5s"`
+	// SpoolDir holds the deliveries accepted while JetStream could not
+	// store them (default: ingress-spool in TELEFONISTKA_DATA_DIR). Each
+	// ingress process needs a directory of its own.
+	SpoolDir string `envconfig:"INGRESS_SPOOL_DIR"`
+	// SpoolMaxBytes bounds the spool; 0 turns it off (a delivery JetStream
+	// cannot store is then answered 503).
+	SpoolMaxBytes int64 `envconfig:"INGRESS_SPOOL_MAX_BYTES" default:"268435456"`
 }
 
 // LoadConfig reads Config from the environment.
@@ -41,10 +48,14 @@ func (c Config) Validate() error {
 	if c.PublishTimeout <= 0 {
 		return errors.New("INGRESS_PUBLISH_TIMEOUT must be positive")
 	}
+	if c.SpoolMaxBytes < 0 {
+		return errors.New("INGRESS_SPOOL_MAX_BYTES must not be negative (0 turns the spool off)")
+	}
 	return nil
 }
 
 // String never shows the secret.
 func (c Config) String() string {
-	return fmt.Sprintf("ingress.Config{WebhookSecret:[redacted] MaxBodyBytes:%d PublishTimeout:%s}", c.MaxBodyBytes, c.PublishTimeout)
+	return fmt.Sprintf("ingress.Config{WebhookSecret:[redacted] MaxBodyBytes:%d PublishTimeout:%s SpoolDir:%q SpoolMaxBytes:%d}",
+		c.MaxBodyBytes, c.PublishTimeout, c.SpoolDir, c.SpoolMaxBytes)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/telefonistka/telefonistka/pkg/app"
@@ -23,12 +24,16 @@ type liveIngress struct {
 	srv  *bustest.Server
 	conn *bus.Conn
 	url  string
+	svc  *Service
 }
 
+// startIngress runs ingress (its spool in a directory of the test's, its
+// drain running) over an embedded JetStream server.
 func startIngress(t *testing.T, window time.Duration) *liveIngress {
 	t.Helper()
 	t.Setenv("GITHUB_WEBHOOK_SECRET", secret)
 	t.Setenv("INGRESS_PUBLISH_TIMEOUT", "500ms")
+	t.Setenv("INGRESS_SPOOL_DIR", t.TempDir())
 	srv := bustest.StartWithWindow(t, window)
 	conn := srv.Connect()
 	env := &app.Env{Conn: conn, Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry()}
@@ -36,11 +41,23 @@ func startIngress(t *testing.T, window time.Duration) *liveIngress {
 	if err != nil {
 		t.Fatal(err)
 	}
+	l := &liveIngress{srv: srv, conn: conn, svc: svc.(*Service)}
+	l.url = serveIngress(t, l.svc)
+	return l
+}
+
+// serveIngress serves svc's routes and runs it until the test ends; it
+// returns the webhook URL.
+func serveIngress(t *testing.T, svc *Service) string {
+	t.Helper()
 	r := chi.NewRouter()
-	svc.(app.RouteMounter).Routes(r)
+	svc.Routes(r)
 	hs := httptest.NewServer(r)
-	t.Cleanup(hs.Close)
-	return &liveIngress{srv: srv, conn: conn, url: hs.URL + "/webhook"}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = svc.Run(ctx); close(done) }()
+	t.Cleanup(func() { hs.Close(); cancel(); <-done })
+	return hs.URL + "/webhook"
 }
 
 func (l *liveIngress) post(t *testing.T, delivery, body string) int {
@@ -97,33 +114,100 @@ func TestRedeliveryAfterDuplicateWindow(t *testing.T) {
 	}
 }
 
-// While NATS is down ingress answers 503 (never 2xx for something not
-// stored); once NATS is back, deliveries are accepted and what was stored
-// before survived the restart.
-func TestNATSDownIs503AndRecovers(t *testing.T) {
+// While NATS is down ingress accepts deliveries into its spool (202, never
+// 2xx for something it does not keep); once NATS is back the drain stores
+// each on the stream exactly once, a body over the inline limit through the
+// object store, and what was stored before survived the restart.
+func TestNATSDownSpoolsAndRecovers(t *testing.T) {
 	l := startIngress(t, 0)
 	if got := l.post(t, "before", prBody); got != 202 {
 		t.Fatalf("before outage: %d", got)
 	}
 	l.srv.Stop()
-	if got := l.post(t, "during", prBody); got != 503 {
-		t.Fatalf("during outage: %d, want 503", got)
+	if got := l.post(t, "during", prBody); got != 202 {
+		t.Fatalf("during outage: %d, want 202 (spooled)", got)
+	}
+	big := largeBody(events.InlineBodyLimit + 4096)
+	if got := l.post(t, "during-big", big); got != 202 {
+		t.Fatalf("large delivery during outage: %d, want 202 (spooled)", got)
+	}
+	if n, _ := l.svc.handler.spool.usage(); n != 2 {
+		t.Fatalf("spool holds %d entries, want 2", n)
 	}
 	l.srv.Restart()
-	deadline := time.Now().Add(15 * time.Second)
-	status := 0
-	for time.Now().Before(deadline) {
-		if status = l.post(t, "during", prBody); status == 202 {
-			break
+	waitSpoolEmpty(t, l.svc)
+	if got := l.post(t, "during", prBody); got != 200 {
+		t.Fatalf("GitHub redelivering a spooled delivery: %d, want 200", got)
+	}
+	if n := l.stored(t); n != 3 {
+		t.Fatalf("stream holds %d messages, want 3", n)
+	}
+	bodies := l.deliveredBodies(t)
+	if bodies["during-big"] != big || bodies["during"] != prBody || bodies["before"] != prBody {
+		t.Fatalf("stored bodies differ from those sent (%d of them)", len(bodies))
+	}
+}
+
+// largeBody is a pull_request payload of n bytes.
+func largeBody(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"action":"opened","pull_request":{"number":3},"repository":{"name":"gitops","owner":{"login":"acme"}},"pad":"`)
+	for b.Len() < n-2 {
+		b.WriteString("0123456789abcdef")
+	}
+	return b.String()[:n-2] + `"}`
+}
+
+// waitSpoolEmpty waits (up to 30 s) for svc's drain to empty its spool.
+func waitSpoolEmpty(t *testing.T, svc *Service) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n, _ := svc.handler.spool.usage()
+		if n == 0 {
+			return
 		}
-		time.Sleep(100 * time.Millisecond)
+		if time.Now().After(deadline) {
+			t.Fatalf("spool still holds %d entries", n)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	if status != 202 {
-		t.Fatalf("after recovery: %d, want 202", status)
+}
+
+// deliveredBodies reads every delivery on the stream, bodies resolved,
+// by delivery id; a delivery stored twice fails the test.
+func (l *liveIngress) deliveredBodies(t *testing.T) map[string]string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cons, err := l.conn.JS.OrderedConsumer(ctx, events.StreamGitHub, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := l.stored(t); n != 2 {
-		t.Fatalf("stream holds %d messages after restart, want 2", n)
+	total := l.stored(t)
+	out := map[string]string{}
+	for uint64(len(out)) < total {
+		m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := events.Decode(m.Data())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d events.GitHubDelivery
+		if err := env.DecodeData(&d); err != nil {
+			t.Fatal(err)
+		}
+		if err := bus.ResolveDelivery(ctx, l.conn.JS, &d); err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := out[d.DeliveryID]; dup {
+			t.Fatalf("delivery %s stored twice", d.DeliveryID)
+		}
+		out[d.DeliveryID] = string(d.Body)
 	}
+	return out
 }
 
 // A 25 MiB delivery (GitHub's maximum) is stored and reaches a consumer byte

@@ -7,7 +7,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -40,6 +42,18 @@ func New(ctx context.Context, env *app.Env) (app.Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	store, err := openJetStreamStore(ctx, conn, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.SpoolDir == "" && env.Config.DataDir != "" {
+		cfg.SpoolDir = filepath.Join(env.Config.DataDir, "ingress-spool")
+	}
+	return NewService(cfg, store, env.Registry, env.Log.With("service", "ingress"))
+}
+
+// openJetStreamStore opens what ingress stores deliveries in.
+func openJetStreamStore(ctx context.Context, conn *bus.Conn, cfg Config) (*jetStreamStore, error) {
 	seen, err := bus.OpenRecords[string](ctx, conn, events.BucketDeliveries, events.DeliveriesTTL, "delivery id")
 	if err != nil {
 		return nil, err
@@ -52,20 +66,60 @@ func New(ctx context.Context, env *app.Env) (app.Service, error) {
 	// cluster, a stream electing a new leader after a node loss).
 	pub := conn.Publisher()
 	pub.Timeout = max(pub.Timeout, cfg.PublishTimeout)
-	return NewService(cfg, &jetStreamStore{pub: pub, seen: seen, bodies: bodies}, env.Registry, env.Log.With("service", "ingress")), nil
+	return &jetStreamStore{pub: pub, seen: seen, bodies: bodies}, nil
 }
 
-// NewService builds ingress over an explicit store (tests).
-func NewService(cfg Config, store deliveryStore, reg prometheus.Registerer, log *slog.Logger) *Service {
-	return &Service{handler: &webhookHandler{cfg: cfg, store: store, metrics: newMetrics(reg), log: log, now: time.Now}}
+// NewService builds ingress over an explicit store (tests). With
+// cfg.SpoolDir set and cfg.SpoolMaxBytes positive it opens the spool there;
+// Run drains it, and closes it when it returns.
+func NewService(cfg Config, store deliveryStore, reg prometheus.Registerer, log *slog.Logger) (*Service, error) {
+	h := &webhookHandler{cfg: cfg, store: store, metrics: newMetrics(reg), log: log, now: time.Now}
+	if cfg.SpoolDir == "" || cfg.SpoolMaxBytes <= 0 {
+		log.Info("spool off: a delivery JetStream cannot store is answered 503")
+		return &Service{handler: h}, nil
+	}
+	sp, notes, err := openSpool(cfg.SpoolDir, cfg.SpoolMaxBytes)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range notes {
+		log.Warn("spool repaired", "repair", n)
+	}
+	sp.onChange = func(entries int, bytes int64) {
+		h.metrics.spoolEntries.Set(float64(entries))
+		h.metrics.spoolBytes.Set(float64(bytes))
+	}
+	entries, bytes := sp.usage()
+	sp.onChange(entries, bytes)
+	log.Info("spool open", "dir", cfg.SpoolDir, "max_bytes", cfg.SpoolMaxBytes, "entries", entries, "bytes", bytes)
+	h.spool = sp
+	return &Service{handler: h}, nil
 }
 
 // Routes mounts POST /webhook.
 func (s *Service) Routes(r chi.Router) { r.Method("POST", "/webhook", s.handler) }
 
-// Run has nothing to consume; it waits for shutdown.
+// Run stores the spooled deliveries on JetStream (those a previous process
+// left first) until ctx is done.
 func (s *Service) Run(ctx context.Context) error {
-	<-ctx.Done()
+	if s.handler.spool == nil {
+		<-ctx.Done()
+		return nil
+	}
+	defer s.handler.spool.close()
+	s.handler.drain(ctx)
+	return nil
+}
+
+// ReadyWithoutBus reports whether ingress can accept webhooks while
+// JetStream is unavailable: its spool is on and has room.
+func (s *Service) ReadyWithoutBus() error {
+	if s.handler.spool == nil {
+		return errors.New("ingress spool is off")
+	}
+	if !s.handler.spool.hasRoom() {
+		return errors.New("ingress spool is full")
+	}
 	return nil
 }
 

@@ -46,6 +46,7 @@ var notStored = map[string]bool{
 type webhookHandler struct {
 	cfg     Config
 	store   deliveryStore
+	spool   *spool // nil when off
 	metrics *metrics
 	log     *slog.Logger
 	now     func() time.Time
@@ -92,6 +93,8 @@ type answer struct {
 	// stored is the id of a delivery the stream holds, to remember once
 	// the answer is sent.
 	stored string
+	// warn logs a 2xx answer as a warning (a spooled delivery).
+	warn bool
 }
 
 func reply(status int, msg string, attrs []any) answer {
@@ -103,6 +106,9 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a := h.handle(r)
 	h.metrics.requests.WithLabelValues(fmt.Sprint(a.status)).Observe(time.Since(start).Seconds())
 	level := slog.LevelInfo
+	if a.warn {
+		level = slog.LevelWarn
+	}
 	if a.status >= 500 {
 		level = slog.LevelError
 	} else if a.status >= 400 {
@@ -189,42 +195,113 @@ func (h *webhookHandler) handle(r *http.Request) answer {
 	return h.store1(r.Context(), r.Header, deliveryID, event, body, &head, attrs)
 }
 
-func (h *webhookHandler) store1(ctx context.Context, hdr http.Header, deliveryID, event string, body []byte, head *payloadHead, attrs []any) answer {
-	// Keep storing even if GitHub hangs up. A body bound for the object
-	// store gets time for its transfer on top of the publish timeout.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.PublishTimeout+publishTransferTime(len(body)))
-	defer cancel()
+// storeOutcome is what storing a delivery came to.
+type storeOutcome int
+
+const (
+	outcomeStored    storeOutcome = iota // JetStream holds it now
+	outcomeDuplicate                     // JetStream held it already (duplicate window)
+	outcomeSeen                          // its id was recorded before
+)
+
+// stepError is a failed JetStream call while storing a delivery.
+type stepError struct {
+	step string
+	err  error
+}
+
+func (e *stepError) Error() string { return e.step + ": " + e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }
+
+// deliver stores a verified delivery: it looks its id up, puts a large body
+// in the object store and publishes the delivery. The webhook handler and
+// the spool's drain both store through it. repo is set once known.
+func (h *webhookHandler) deliver(ctx context.Context, hdr http.Header, deliveryID, event string, body []byte, head *payloadHead,
+	received time.Time, repo *string) (storeOutcome, error) {
 	seen, err := h.store.Seen(ctx, deliveryID)
 	if err != nil {
-		return reply(http.StatusServiceUnavailable, "message bus unavailable; redeliver later", append(attrs, "error", err))
+		return 0, &stepError{"looking up delivery id", err}
 	}
 	if seen {
-		return reply(http.StatusOK, "delivery already received", attrs)
+		return outcomeSeen, nil
 	}
 	var ref *events.BodyRef
 	if len(body) > events.InlineBodyLimit {
 		if ref, err = h.store.PutBody(ctx, deliveryID, body); err != nil {
-			return reply(http.StatusServiceUnavailable, "message bus unavailable; redeliver later", append(attrs, "error", err))
+			return 0, &stepError{"storing body", err}
 		}
 		body = nil
 	}
-	env, err := newDelivery(hdr, deliveryID, event, body, ref, head, h.now())
+	env, err := newDelivery(hdr, deliveryID, event, body, ref, head, received)
 	if err != nil {
-		return reply(http.StatusInternalServerError, "could not encode delivery", append(attrs, "error", err))
+		return 0, fmt.Errorf("encoding delivery: %w", err)
 	}
 	if env.Repo != nil {
-		attrs = append(attrs, "repo", env.Repo.String())
+		*repo = env.Repo.String()
 	}
 	// The subject comes from what was just parsed: events.Subject would
 	// decode the delivery (and its body) again.
 	dup, err := h.store.Store(ctx, events.GitHubSubject(event, head.Action, env.Repo), env)
 	if err != nil {
-		return reply(http.StatusServiceUnavailable, "message bus unavailable; redeliver later", append(attrs, "error", err))
+		return 0, &stepError{"publishing delivery", err}
 	}
 	if dup {
+		return outcomeDuplicate, nil
+	}
+	return outcomeStored, nil
+}
+
+func (h *webhookHandler) store1(ctx context.Context, hdr http.Header, deliveryID, event string, body []byte, head *payloadHead, attrs []any) answer {
+	// Keep storing even if GitHub hangs up. A body bound for the object
+	// store gets time for its transfer on top of the publish timeout.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.PublishTimeout+publishTransferTime(len(body)))
+	defer cancel()
+	received := h.now()
+	var repo string
+	out, err := h.deliver(ctx, hdr, deliveryID, event, body, head, received, &repo)
+	if repo != "" {
+		attrs = append(attrs, "repo", repo)
+	}
+	var step *stepError
+	switch {
+	case errors.As(err, &step):
+		return h.spoolOr503(hdr, deliveryID, event, body, received, attrs, err)
+	case err != nil:
+		return reply(http.StatusInternalServerError, "could not encode delivery", append(attrs, "error", err))
+	case out == outcomeSeen:
+		return reply(http.StatusOK, "delivery already received", attrs)
+	case out == outcomeDuplicate:
 		return answer{status: http.StatusOK, msg: "delivery already received", attrs: attrs, stored: deliveryID}
 	}
 	return answer{status: http.StatusAccepted, msg: "accepted", attrs: attrs, stored: deliveryID}
+}
+
+// spoolOr503 keeps a delivery JetStream could not store in the local spool,
+// when JetStream is unavailable (no leader, no responders, a timeout, the
+// connection down) and the spool has room: the delivery is then accepted,
+// and stored on JetStream once it is back. Otherwise the answer is 503 and
+// GitHub records a failed delivery.
+func (h *webhookHandler) spoolOr503(hdr http.Header, deliveryID, event string, body []byte, received time.Time, attrs []any, err error) answer {
+	attrs = append(attrs, "error", err)
+	if h.spool == nil || !bus.IsUnavailable(err) {
+		return reply(http.StatusServiceUnavailable, "message bus unavailable; redeliver later", attrs)
+	}
+	kept := make(http.Header, len(hdr))
+	for k, v := range hdr {
+		if !notStored[k] {
+			kept[k] = v
+		}
+	}
+	d := &spooledDelivery{DeliveryID: deliveryID, Event: event, Headers: kept, ReceivedAt: received, Body: body}
+	if serr := h.spool.add(d); serr != nil {
+		if errors.Is(serr, errSpoolFull) {
+			h.metrics.spoolFull.Inc()
+			return reply(http.StatusServiceUnavailable, "message bus unavailable and spool full; redeliver later", attrs)
+		}
+		return reply(http.StatusServiceUnavailable, "message bus unavailable and spool failed; redeliver later", append(attrs, "spool_error", serr))
+	}
+	h.metrics.spooled.Inc()
+	return answer{status: http.StatusAccepted, msg: "accepted (spooled)", attrs: attrs, warn: true}
 }
 
 // readBody reads a request body of at most limit bytes. A declared length

@@ -81,7 +81,11 @@ func newTestService(t testing.TB, store deliveryStore, maxBody int64) (*Service,
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	cfg := Config{WebhookSecret: secret, MaxBodyBytes: maxBody, PublishTimeout: 500 * time.Millisecond}
-	return NewService(cfg, store, reg, slog.New(slog.DiscardHandler)), reg
+	s, err := NewService(cfg, store, reg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, reg
 }
 
 const prBody = `{"action":"closed","number":7,"pull_request":{"number":7,"merged":true},"repository":{"name":"gitops.infra","owner":{"login":"acme"}}}`
