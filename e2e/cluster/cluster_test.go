@@ -47,13 +47,20 @@ type settings struct {
 	writeRate  int // CLUSTER_WRITE_RATE (a second), CLUSTER_WRITE_BURST: the GitHub write budget all replicas share
 	writeBurst int
 	report     string // CLUSTER_REPORT: a file for the figures (Markdown)
+	// killLeaderOf (CLUSTER_KILL_LEADER_OF) names the stream whose leader
+	// is the NATS node killed: GITHUB by default, so webhooks arrive while
+	// the stream that stores them elects a new leader.
+	killLeaderOf string
 }
 
 func loadSettings(t *testing.T) settings {
 	t.Helper()
 	s := settings{repos: 20, spacing: 100 * time.Millisecond, faults: true, down: 5 * time.Second, timeout: 10 * time.Minute,
-		natsCall: 10 * time.Second, publish: 9 * time.Second,
-		writeRate: 10, writeBurst: 100, report: os.Getenv("CLUSTER_REPORT")}
+		natsCall: 10 * time.Second, publish: 5 * time.Second,
+		writeRate: 10, writeBurst: 100, report: os.Getenv("CLUSTER_REPORT"), killLeaderOf: events.StreamGitHub}
+	if v := os.Getenv("CLUSTER_KILL_LEADER_OF"); v != "" {
+		s.killLeaderOf = v
+	}
 	for env, d := range map[string]*time.Duration{"CLUSTER_MERGE_SPACING": &s.spacing, "CLUSTER_DOWN": &s.down, "CLUSTER_TIMEOUT": &s.timeout,
 		"CLUSTER_NATS_TIMEOUT": &s.natsCall, "CLUSTER_PUBLISH_TIMEOUT": &s.publish} {
 		if v := os.Getenv(env); v != "" {
@@ -152,9 +159,13 @@ func TestClusterBurstSurvivesNodeAndReplicaKills(t *testing.T) {
 		"NATS_URL="+clusterURL(nodes), "TELEFONISTKA_STREAM_REPLICAS=3",
 		"GITHUB_URL="+emu.URL(), "GITHUB_OAUTH_TOKEN="+botToken, "GITHUB_WEBHOOK_SECRET="+secret,
 		"GITHUB_WRITE_RATE="+strconv.Itoa(set.writeRate), "GITHUB_WRITE_BURST="+strconv.Itoa(set.writeBurst),
-		// A stream whose leader died elects another within 4 to 9 s (raft
-		// election timeout): calls wait that long, GitHub waits 10 s.
+		// A stream whose leader died elects another within 4 to 14 s (raft
+		// election timeout, load): ingress waits INGRESS_PUBLISH_TIMEOUT,
+		// then keeps the webhook in its spool; GitHub waits 10 s.
 		"INGRESS_PUBLISH_TIMEOUT="+set.publish.String(), "TELEFONISTKA_NATS_TIMEOUT="+set.natsCall.String(),
+		// The test's repositories ask for no Argo CD diffs (there is no
+		// Argo CD): drift is the one checker of every PR.
+		"TELEFONISTKA_PR_CHECKERS=drift",
 		"LOG_FORMAT=json", "LOG_LEVEL=info", "PR_METRICS_INTERVAL=0", "TELEFONISTKA_SHUTDOWN_TIMEOUT=5s",
 		"TEMPLATES_PATH="+dir)
 	procs := map[string][]*service{}
@@ -204,12 +215,15 @@ func TestClusterBurstSurvivesNodeAndReplicaKills(t *testing.T) {
 	faults := <-faultsDone
 	if set.faults {
 		// While the stream that stores deliveries elects a new leader,
-		// JetStream stores nothing: a webhook that waits longer than
-		// INGRESS_PUBLISH_TIMEOUT is answered 503 and redelivered.
+		// JetStream stores nothing: ingress keeps a webhook that waited
+		// INGRESS_PUBLISH_TIMEOUT in its spool and answers 202.
 		faults.leaderless = leaderless(t, conn, nodes, faults.at)
-		run.redelivered = redeliverRefused(t, emu, faults.leaderless)
 	}
 	settled := run.waitSettled(repos)
+	faults.spool = spoolCounts(t, procs["ingress"])
+	if faults.spool.drained < faults.spool.spooled {
+		t.Errorf("%d webhooks accepted into a spool, %d stored from it", faults.spool.spooled, faults.spool.drained)
+	}
 	if !settled {
 		for _, s := range all {
 			t.Logf("== %s\n%s", s.id(), s.tail())
@@ -232,9 +246,21 @@ func TestClusterBurstSurvivesNodeAndReplicaKills(t *testing.T) {
 }
 
 // startEmulator starts the GitHub emulator with n copies of the sample
-// repository.
+// repository, without its Argo CD settings (the test runs no Argo CD).
 func startEmulator(t *testing.T, n int) (*emulator.Emulator, []string) {
 	t.Helper()
+	sample := filepath.Join(t.TempDir(), "gitops-repo")
+	if err := os.CopyFS(sample, os.DirFS(filepath.Join("..", "..", "examples", "gitops-repo"))); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(sample, "telefonistka.yaml")
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfgPath, withoutArgoCD(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	emu, err := emulator.New(emulator.Options{Tokens: map[string]string{botToken: botLogin}})
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +272,7 @@ func startEmulator(t *testing.T, n int) (*emulator.Emulator, []string) {
 	repos := make([]string, n)
 	for i := range repos {
 		name := fmt.Sprintf("gitops-%02d", i+1)
-		if err := emu.CreateRepoFromDir("acme", name, filepath.Join("..", "..", "examples", "gitops-repo")); err != nil {
+		if err := emu.CreateRepoFromDir("acme", name, sample); err != nil {
 			t.Fatal(err)
 		}
 		repos[i] = "acme/" + name
@@ -254,21 +280,42 @@ func startEmulator(t *testing.T, n int) (*emulator.Emulator, []string) {
 	return emu, repos
 }
 
+// withoutArgoCD drops the top-level argocd block of a telefonistka.yaml.
+func withoutArgoCD(cfg []byte) []byte {
+	var out []string
+	skipping := false
+	for _, line := range strings.Split(string(cfg), "\n") {
+		if strings.HasPrefix(line, "argocd:") {
+			skipping = true
+			continue
+		}
+		if skipping && (strings.HasPrefix(line, " ") || strings.TrimSpace(line) == "") {
+			continue
+		}
+		skipping = false
+		out = append(out, line)
+	}
+	return []byte(strings.Join(out, "\n"))
+}
+
 // faultReport says what was killed and when.
 type faultReport struct {
 	node       string
+	led        string // the stream the killed node led
+	spool      spooled
 	services   []string
 	at, back   time.Time
 	leaderless window // the GITHUB stream without a leader
 }
 
-// injectFaults kills (SIGKILL) the NATS node leading the PROMOTION stream
-// and one replica of every service, waits set.down, and restarts them all.
+// injectFaults kills (SIGKILL) the NATS node leading set.killLeaderOf (the
+// GITHUB stream by default) and one replica of every service, waits
+// set.down, and restarts them all.
 func injectFaults(t *testing.T, set settings, nodes []*natsNode, natsBin string, conn *bus.Conn,
 	procs map[string][]*service) faultReport {
 	victim := nodes[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	if st, err := conn.JS.Stream(ctx, events.StreamPromotion); err == nil {
+	if st, err := conn.JS.Stream(ctx, set.killLeaderOf); err == nil {
 		if info, err := st.Info(ctx); err == nil && info.Cluster != nil {
 			for _, n := range nodes {
 				if n.name == info.Cluster.Leader {
@@ -278,7 +325,7 @@ func injectFaults(t *testing.T, set settings, nodes []*natsNode, natsBin string,
 		}
 	}
 	cancel()
-	rep := faultReport{node: victim.name, at: time.Now()}
+	rep := faultReport{node: victim.name, led: set.killLeaderOf, at: time.Now()}
 	victim.kill()
 	var killed []*service
 	for _, name := range order {

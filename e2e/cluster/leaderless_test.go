@@ -3,6 +3,7 @@ package cluster
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -10,7 +11,6 @@ import (
 	"time"
 
 	"github.com/telefonistka/telefonistka/pkg/bus"
-	"github.com/telefonistka/telefonistka/pkg/emulator"
 	"github.com/telefonistka/telefonistka/pkg/events"
 )
 
@@ -76,30 +76,35 @@ func leaderless(t *testing.T, conn *bus.Conn, nodes []*natsNode, killed time.Tim
 	return window{from: killed, to: elected}
 }
 
-// redeliverRefused redelivers, as an operator would from the app's advanced
-// settings, every webhook answered 503 while the GITHUB stream had no
-// leader, and returns their GUIDs. A webhook refused at any other time is
-// left failed (the check reports it).
-func redeliverRefused(t *testing.T, emu *emulator.Emulator, w window) []string {
+// spooled counts, from the ingress replicas' logs, the webhooks accepted
+// into a spool and the spooled deliveries later stored on JetStream.
+type spooled struct{ spooled, drained int }
+
+func spoolCounts(t *testing.T, ingress []*service) spooled {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := emu.WaitWebhooks(ctx); err != nil {
-		t.Fatalf("webhooks still unanswered after the node loss: %v", err)
+	var c spooled
+	for _, s := range ingress {
+		f, err := os.Open(s.logPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+		for sc.Scan() {
+			var line struct {
+				Msg string `json:"msg"`
+			}
+			if json.Unmarshal(sc.Bytes(), &line) != nil {
+				continue
+			}
+			switch line.Msg {
+			case "webhook accepted (spooled)":
+				c.spooled++
+			case "spooled delivery stored":
+				c.drained++
+			}
+		}
+		_ = f.Close()
 	}
-	var guids []string
-	for _, d := range emu.Deliveries() {
-		if d.StatusCode != 503 || d.DeliveredAt == nil {
-			continue
-		}
-		start := d.DeliveredAt.Add(-time.Duration(d.DurationMS * float64(time.Millisecond)))
-		if !w.overlaps(start, *d.DeliveredAt) {
-			continue
-		}
-		if _, err := emu.Redeliver(d.GUID); err != nil {
-			t.Fatalf("redelivering %s: %v", d.GUID, err)
-		}
-		guids = append(guids, d.GUID)
-	}
-	return guids
+	return c
 }

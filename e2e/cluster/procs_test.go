@@ -153,7 +153,10 @@ func (s *service) tail() string {
 func newService(dir, name string, replica, port int, env []string) *service {
 	s := &service{name: name, replica: replica, port: port}
 	s.logPath = filepath.Join(dir, s.id()+".log")
-	s.env = append(append([]string(nil), env...), fmt.Sprintf("LISTEN_ADDRESS=127.0.0.1:%d", port))
+	// A data directory of its own (ingress keeps its spool there), the
+	// same one after a restart.
+	s.env = append(append([]string(nil), env...), fmt.Sprintf("LISTEN_ADDRESS=127.0.0.1:%d", port),
+		"TELEFONISTKA_DATA_DIR="+filepath.Join(dir, s.id()+"-data"))
 	return s
 }
 
