@@ -56,7 +56,7 @@ type settings struct {
 func loadSettings(t *testing.T) settings {
 	t.Helper()
 	s := settings{repos: 20, spacing: 100 * time.Millisecond, faults: true, down: 5 * time.Second, timeout: 10 * time.Minute,
-		natsCall: 10 * time.Second, publish: 5 * time.Second,
+		natsCall: 10 * time.Second, publish: 2 * time.Second,
 		writeRate: 10, writeBurst: 100, report: os.Getenv("CLUSTER_REPORT"), killLeaderOf: events.StreamGitHub}
 	if v := os.Getenv("CLUSTER_KILL_LEADER_OF"); v != "" {
 		s.killLeaderOf = v
@@ -160,8 +160,9 @@ func TestClusterBurstSurvivesNodeAndReplicaKills(t *testing.T) {
 		"GITHUB_URL="+emu.URL(), "GITHUB_OAUTH_TOKEN="+botToken, "GITHUB_WEBHOOK_SECRET="+secret,
 		"GITHUB_WRITE_RATE="+strconv.Itoa(set.writeRate), "GITHUB_WRITE_BURST="+strconv.Itoa(set.writeBurst),
 		// A stream whose leader died elects another within 4 to 14 s (raft
-		// election timeout, load): ingress waits INGRESS_PUBLISH_TIMEOUT,
-		// then keeps the webhook in its spool; GitHub waits 10 s.
+		// election timeout, load): ingress waits INGRESS_PUBLISH_TIMEOUT
+		// (2 s, shorter than any election, so the spool is used), then
+		// keeps the webhook in its spool and answers; GitHub waits 10 s.
 		"INGRESS_PUBLISH_TIMEOUT="+set.publish.String(), "TELEFONISTKA_NATS_TIMEOUT="+set.natsCall.String(),
 		// The test's repositories ask for no Argo CD diffs (there is no
 		// Argo CD): drift is the one checker of every PR.

@@ -98,6 +98,7 @@ approverDir: /etc/telefonistka/approver
 natsDir: /etc/telefonistka/nats
 commitStatusDir: /etc/telefonistka/commit-status
 templatesDir: /srv/templates
+spoolDir: /var/spool/telefonistka
 {{- end }}
 
 {{- define "telefonistka.templatesConfigMap" -}}
