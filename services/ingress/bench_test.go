@@ -58,4 +58,5 @@ func BenchmarkWebhook(b *testing.B) {
 			b.Fatalf("status %d: %s", w.Code, w.Body)
 		}
 	}
+	svc.handler.remembering.Wait()
 }

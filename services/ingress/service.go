@@ -101,7 +101,9 @@ func (s *Service) Routes(r chi.Router) { r.Method("POST", "/webhook", s.handler)
 
 // Run stores the spooled deliveries on JetStream (those a previous process
 // left first) until ctx is done.
+// Before it returns, it waits for the delivery ids being recorded.
 func (s *Service) Run(ctx context.Context) error {
+	defer s.handler.remembering.Wait()
 	if s.handler.spool == nil {
 		<-ctx.Done()
 		return nil

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/telefonistka/telefonistka/pkg/bus"
@@ -48,8 +49,11 @@ type webhookHandler struct {
 	store   deliveryStore
 	spool   *spool // nil when off
 	metrics *metrics
-	log     *slog.Logger
-	now     func() time.Time
+	// remembering counts the delivery ids being recorded after their
+	// answer went out.
+	remembering sync.WaitGroup
+	log         *slog.Logger
+	now         func() time.Time
 }
 
 // payloadHead is the part of a payload ingress reads: enough to name the
@@ -123,13 +127,19 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if a.stored == "" {
 		return
 	}
-	// The delivery is stored, so the answer goes out now, whole (its
-	// length is set): recording the id for redeliveries days later is one
-	// more JetStream round trip GitHub need not wait for. Until the record
-	// is written (or if writing it fails, as before), the stream's
+	// The delivery is stored, so the answer goes out now: recording the
+	// id for redeliveries days later is one more JetStream round trip
+	// GitHub need not wait for, nor the next request on this connection
+	// (a load balancer keeps connections open; while a stream elects a
+	// leader the record can take INGRESS_PUBLISH_TIMEOUT). Until the
+	// record is written (or if writing it fails, as before), the stream's
 	// duplicate window catches a redelivery.
-	_ = http.NewResponseController(w).Flush()
-	h.remember(r.Context(), a.stored)
+	ctx := context.WithoutCancel(r.Context())
+	h.remembering.Add(1)
+	go func() {
+		defer h.remembering.Done()
+		h.remember(ctx, a.stored)
+	}()
 }
 
 // remember records a stored delivery's id; a failure is logged, the
