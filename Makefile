@@ -127,8 +127,9 @@ test-faults:
 ## test-cluster: Telefonistka as shared infrastructure: a 3-node JetStream cluster (the nats-server
 ## binary v2.15.3: go install github.com/nats-io/nats-server/v2@v2.15.3), every service as its own
 ## process (two replicas of ingress, planner and promoter), a burst of merges across CLUSTER_REPOS
-## repositories of the GitHub emulator; mid-burst one NATS node and one replica of every service
-## are killed (SIGKILL) and restarted. Checks every webhook answered 2xx, one PR and one commit
+## repositories of the GitHub emulator; mid-burst the NATS node leading the GITHUB stream
+## (CLUSTER_KILL_LEADER_OF=stream picks another) and one replica of every service are killed (SIGKILL)
+## and restarted. Checks every webhook answered 2xx at its one attempt, one PR and one commit
 ## per plan entry, no dead letters, no pending status, the shared write budget (CLUSTER_WRITE_RATE
 ## a second, CLUSTER_WRITE_BURST) never exceeded, and the promotion promise; prints the figures
 ## (CLUSTER_REPORT=file keeps them, CLUSTER_KEEP_DIR=dir keeps the logs). .ci/run runs CLUSTER_REPOS=20.

@@ -109,42 +109,65 @@ func openSpool(dir string, maxBytes int64) (*spool, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var notes []string
-	opts := &wal.Options{SegmentSize: spoolSegmentSize, AllowEmpty: true, DirPerms: 0o700, FilePerms: 0o600}
-	l, err := wal.Open(dir, opts)
-	if errors.Is(err, wal.ErrCorrupt) {
-		var note string
-		if note, err = repairTail(dir); err == nil {
-			notes = append(notes, note)
-			l, err = wal.Open(dir, opts)
-		}
-	}
+	s := &spool{dir: dir, max: maxBytes, lock: lock, wake: make(chan struct{}, 1)}
+	notes, err := s.load()
 	if err != nil {
 		_ = lock.Close()
-		return nil, nil, fmt.Errorf("opening spool %s: %w", dir, err)
-	}
-	s := &spool{dir: dir, max: maxBytes, lock: lock, log: l, wake: make(chan struct{}, 1)}
-	first, err := l.FirstIndex()
-	if err != nil {
-		s.close()
 		return nil, nil, err
-	}
-	last, err := l.LastIndex()
-	if err != nil {
-		s.close()
-		return nil, nil, err
-	}
-	s.first = first
-	for i := first; i <= last; i++ {
-		data, err := l.Read(i)
-		if err != nil {
-			s.close()
-			return nil, nil, fmt.Errorf("reading spool entry %d: %w", i, err)
-		}
-		s.sizes = append(s.sizes, int64(len(data)))
-		s.bytes += int64(len(data))
 	}
 	return s, notes, nil
+}
+
+// load opens the log in s.dir, cutting a torn tail, and counts its entries.
+func (s *spool) load() ([]string, error) {
+	var notes []string
+	opts := &wal.Options{SegmentSize: spoolSegmentSize, AllowEmpty: true, DirPerms: 0o700, FilePerms: 0o600}
+	l, err := wal.Open(s.dir, opts)
+	if errors.Is(err, wal.ErrCorrupt) {
+		var note string
+		if note, err = repairTail(s.dir); err == nil {
+			notes = append(notes, note)
+			l, err = wal.Open(s.dir, opts)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening spool %s: %w", s.dir, err)
+	}
+	first, err := l.FirstIndex()
+	if err == nil {
+		var last uint64
+		last, err = l.LastIndex()
+		s.sizes, s.bytes = nil, 0
+		for i := first; err == nil && i <= last; i++ {
+			var data []byte
+			if data, err = l.Read(i); err != nil {
+				err = fmt.Errorf("reading spool entry %d: %w", i, err)
+				break
+			}
+			s.sizes = append(s.sizes, int64(len(data)))
+			s.bytes += int64(len(data))
+		}
+	}
+	if err != nil {
+		_ = l.Close()
+		return nil, err
+	}
+	s.log, s.first = l, first
+	return notes, nil
+}
+
+// reload reopens the log after a failed write (a full disk): the wal keeps
+// a failed entry in memory, so it is read again from what reached the disk.
+func (s *spool) reload() error {
+	_ = s.log.Close()
+	_, err := s.load()
+	if err != nil {
+		s.closed = true
+		_ = s.lock.Close()
+		return err
+	}
+	s.changed()
+	return nil
 }
 
 // repairTail cuts the last log file after its last whole entry. The wal's
@@ -216,6 +239,9 @@ func (s *spool) add(d *spooledDelivery) error {
 	}
 	index := s.first + uint64(len(s.sizes))
 	if err := s.log.Write(index, data); err != nil {
+		if rerr := s.reload(); rerr != nil {
+			return fmt.Errorf("%w; reopening the spool: %w", err, rerr)
+		}
 		return err
 	}
 	s.sizes = append(s.sizes, int64(len(data)))
@@ -251,10 +277,16 @@ func (s *spool) remove(index uint64) error {
 	if s.closed {
 		return wal.ErrClosed
 	}
+	if index < s.first {
+		return nil // gone already (a reload found it removed)
+	}
 	if len(s.sizes) == 0 || index != s.first {
 		return fmt.Errorf("spool entry %d is not the oldest", index)
 	}
 	if err := s.log.TruncateFront(index + 1); err != nil {
+		if rerr := s.reload(); rerr != nil {
+			return fmt.Errorf("%w; reopening the spool: %w", err, rerr)
+		}
 		return err
 	}
 	s.bytes -= s.sizes[0]
