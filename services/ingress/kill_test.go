@@ -1,0 +1,120 @@
+package ingress
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/telefonistka/telefonistka/pkg/bus"
+	"github.com/telefonistka/telefonistka/pkg/bus/bustest"
+	"github.com/telefonistka/telefonistka/pkg/events"
+)
+
+// The child of TestDrainSurvivesKill: ingress draining its spool into the
+// parent's NATS server until it is killed.
+func TestDrainChildProcess(t *testing.T) {
+	url, dir := os.Getenv("SPOOL_CHILD_NATS"), os.Getenv("SPOOL_CHILD_DIR")
+	if url == "" {
+		t.Skip("run by TestDrainSurvivesKill")
+	}
+	conn, err := bus.Connect(bus.ConnOptions{URL: url, Name: "spool-child"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{WebhookSecret: secret, MaxBodyBytes: 1 << 25, PublishTimeout: 2 * time.Second, SpoolDir: dir, SpoolMaxBytes: 1 << 30}
+	store, err := openJetStreamStore(context.Background(), conn, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewService(cfg, store, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Run(context.Background()) // until killed
+}
+
+// Ingress killed with SIGKILL again and again while it drains its spool
+// (at any point: mid-publish, between the acknowledgement and the removal,
+// in the middle of the wal's truncation) still stores every spooled
+// delivery exactly once, bodies over the inline limit included.
+func TestDrainSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills processes")
+	}
+	srv := bustest.Start(t)
+	conn := srv.Connect()
+	dir := t.TempDir()
+	sp, _, err := openSpool(dir, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	bodies := map[string]string{}
+	for i := range n {
+		id := fmt.Sprintf("d-%03d", i)
+		body := prBody
+		if i%20 == 7 {
+			body = largeBody(events.InlineBodyLimit + 1000 + i)
+		}
+		bodies[id] = body
+		if err := sp.add(&spooledDelivery{DeliveryID: id, Event: "pull_request", ReceivedAt: time.Now(),
+			Headers: http.Header{"Content-Type": {"application/json"}}, Body: []byte(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sp.close()
+
+	l := &liveIngress{srv: srv, conn: conn}
+	start := func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestDrainChildProcess$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "SPOOL_CHILD_NATS="+srv.URL(), "SPOOL_CHILD_DIR="+dir)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	kills := 0
+	for ; kills < 25 && l.stored(t) < n; kills++ {
+		cmd := start()
+		time.Sleep(time.Duration(30+rand.IntN(170)) * time.Millisecond)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+	}
+	// The last one drains the rest.
+	cmd := start()
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	deadline := time.Now().Add(60 * time.Second)
+	for l.stored(t) < n && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // a duplicate would land now
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	got := l.deliveredBodies(t) // fails on a delivery stored twice
+	if len(got) != n {
+		t.Fatalf("stream holds %d deliveries after %d kills, want %d", len(got), kills, n)
+	}
+	for id, body := range bodies {
+		if got[id] != body {
+			t.Fatalf("delivery %s stored with another body", id)
+		}
+	}
+	sp, _, err = openSpool(dir, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.close()
+	if left, _ := sp.usage(); left != 0 {
+		t.Fatalf("%d entries left in the spool", left)
+	}
+	t.Logf("%d deliveries stored once each through %d kills", n, kills)
+}
