@@ -32,11 +32,15 @@ func leaderless(t *testing.T, conn *bus.Conn, nodes []*natsNode, killed time.Tim
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	err := waitFor(ctx, func() (bool, error) {
-		st, err := conn.JS.Stream(ctx, events.StreamGitHub)
+		// Each look has its own deadline: a request sent while the test's
+		// connection moved off the killed node gets no reply.
+		actx, acancel := context.WithTimeout(ctx, 3*time.Second)
+		defer acancel()
+		st, err := conn.JS.Stream(actx, events.StreamGitHub)
 		if err != nil {
 			return false, err
 		}
-		info, err := st.Info(ctx)
+		info, err := st.Info(actx)
 		if err != nil {
 			return false, err
 		}
