@@ -284,6 +284,13 @@ func (b *burst) latestStatus(repo, sha string) string {
 // figures measures the run from the PROMOTION stream's timestamps and the
 // emulator's counters.
 func (b *burst) figures(repos []string, f faultReport) string {
+	// Count webhooks once answered (the services' last writes may have
+	// sent more since the check).
+	wctx, wcancel := context.WithTimeout(context.Background(), time.Minute)
+	if err := b.emu.WaitWebhooks(wctx); err != nil {
+		b.t.Errorf("webhooks still unanswered: %v", err)
+	}
+	wcancel()
 	botMerged := map[string]time.Time{} // the bot's merge commit -> when
 	type opened struct {
 		merge string
