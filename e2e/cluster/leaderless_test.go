@@ -19,10 +19,6 @@ type window struct{ from, to time.Time }
 
 func (w window) empty() bool { return w.to.IsZero() }
 
-func (w window) overlaps(from, to time.Time) bool {
-	return !w.empty() && from.Before(w.to) && to.After(w.from)
-}
-
 // leaderless returns how long the GITHUB stream had no leader after the
 // kill at killed: until a surviving node logged a new leader for it. When
 // the killed node did not lead it, no node logs one and the window is
