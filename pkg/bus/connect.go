@@ -28,6 +28,9 @@ type ConnOptions struct {
 	// answers (default DefaultPingInterval); two unanswered pings end the
 	// connection and the client moves to another server.
 	PingInterval time.Duration
+	// InProcess, if set, connects to a NATS server running in this process
+	// without a network connection (the embedded server): URL is ignored.
+	InProcess nats.InProcessConnProvider
 }
 
 // DefaultPingInterval: a server that vanishes without closing its
@@ -82,6 +85,9 @@ func Connect(o ConnOptions) (*Conn, error) {
 	}
 	if o.Creds != "" {
 		opts = append(opts, nats.UserCredentials(o.Creds))
+	}
+	if o.InProcess != nil {
+		opts = append(opts, nats.InProcessServer(o.InProcess))
 	}
 	nc, err := nats.Connect(o.URL, opts...)
 	if err != nil {
