@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telefonistka/telefonistka/pkg/bus"
+	"github.com/telefonistka/telefonistka/pkg/events"
 	"github.com/telefonistka/telefonistka/services/ingress"
 )
 
@@ -96,33 +98,100 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// A delivery the all-in-one server accepted survives a restart and is
+// stored once, whether it answers once JetStream holds a delivery or once
+// its spool does (the default on the embedded NATS); a redelivery of it is
+// not stored again.
 func TestServerEndpointsAndRestartKeepsDeliveries(t *testing.T) {
-	dir := t.TempDir()
-	port := freePort(t)
-	base, stop := startServer(t, dir, port)
-	for _, path := range []string{"/healthz", "/live", "/readyz", "/ready"} {
-		if code, _ := get(t, base+path); code != 200 {
-			t.Errorf("%s: %d", path, code)
+	for _, answerAfter := range []string{"jetstream", ""} {
+		name := answerAfter
+		if name == "" {
+			name = "spool (default)"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("INGRESS_ANSWER_AFTER", answerAfter)
+			natsPort := freePort(t)
+			t.Setenv("TELEFONISTKA_NATS_LISTEN", fmt.Sprintf("127.0.0.1:%d", natsPort))
+			dir := t.TempDir()
+			port := freePort(t)
+			base, stop := startServer(t, dir, port)
+			for _, path := range []string{"/healthz", "/live", "/readyz", "/ready"} {
+				if code, _ := get(t, base+path); code != 200 {
+					t.Errorf("%s: %d", path, code)
+				}
+			}
+			if code := postDelivery(t, base, "delivery-1"); code != 202 {
+				t.Fatalf("first delivery: %d", code)
+			}
+			code, metrics := get(t, base+"/metrics")
+			if code != 200 || !strings.Contains(metrics, `telefonistka_webhook_server_webhook_hits_total{parsing="successful"} 1`) ||
+				!strings.Contains(metrics, "go_goroutines") {
+				t.Fatalf("metrics (%d) lack the webhook counter or Go collector:\n%s", code, metrics)
+			}
+			stop()
+
+			base, stop = startServer(t, dir, port)
+			defer stop()
+			want := 200 // known: already received
+			if answerAfter == "" {
+				want = 202 // spooled; the drain finds it known
+			}
+			if code := postDelivery(t, base, "delivery-1"); code != want {
+				t.Fatalf("delivery stored before the restart answered %d, want %d", code, want)
+			}
+			if code := postDelivery(t, base, "delivery-2"); code != 202 {
+				t.Fatalf("new delivery after restart: %d", code)
+			}
+			ids := streamIDs(t, fmt.Sprintf("nats://127.0.0.1:%d", natsPort), 2)
+			if strings.Join(ids, ",") != "delivery-1,delivery-2" {
+				t.Fatalf("GITHUB stream holds %v, want delivery-1 and delivery-2 once each", ids)
+			}
+		})
+	}
+}
+
+// streamIDs waits (up to 10 s) for the GITHUB stream to hold n messages,
+// then a moment for any more, and returns their event ids in order.
+func streamIDs(t *testing.T, url string, n int) []string {
+	t.Helper()
+	conn, err := bus.Connect(bus.ConnOptions{URL: url, Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	st, err := conn.JS.Stream(ctx, events.StreamGitHub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		info, err := st.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.Msgs >= uint64(n) || time.Now().After(deadline) {
+			break
 		}
 	}
-	if code := postDelivery(t, base, "delivery-1"); code != 202 {
-		t.Fatalf("first delivery: %d", code)
+	time.Sleep(300 * time.Millisecond)
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
 	}
-	code, metrics := get(t, base+"/metrics")
-	if code != 200 || !strings.Contains(metrics, `telefonistka_webhook_server_webhook_hits_total{parsing="successful"} 1`) ||
-		!strings.Contains(metrics, "go_goroutines") {
-		t.Fatalf("metrics (%d) lack the webhook counter or Go collector:\n%s", code, metrics)
+	var ids []string
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := events.Decode(m.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, env.ID)
 	}
-	stop()
-
-	base, stop = startServer(t, dir, port)
-	defer stop()
-	if code := postDelivery(t, base, "delivery-1"); code != 200 {
-		t.Fatalf("delivery stored before the restart answered %d, want 200 (already received)", code)
-	}
-	if code := postDelivery(t, base, "delivery-2"); code != 202 {
-		t.Fatalf("new delivery after restart: %d", code)
-	}
+	return ids
 }
 
 func TestUsageErrors(t *testing.T) {

@@ -65,6 +65,9 @@ type Env struct {
 	// Health is what the readiness endpoint reports besides NATS and the
 	// streams (a lost consumer).
 	Health *bus.Health
+	// EmbeddedNATS is set when NATS runs in this process, its JetStream
+	// files in TELEFONISTKA_DATA_DIR.
+	EmbeddedNATS bool
 
 	ghOnce   sync.Once
 	gh       *githubapi.Factory
@@ -259,7 +262,8 @@ func Run(ctx context.Context, cfg Config, opts RunOptions, builders ...Builder) 
 	ctx, stopWatching := cancelOnClosed(ctx, conn.NC)
 	defer stopWatching()
 	reg := obs.NewRegistry()
-	env := &Env{Config: cfg, Conn: conn, Log: log, Registry: reg, BusMetrics: bus.NewMetrics(reg), Health: &bus.Health{}, dial: dial}
+	env := &Env{Config: cfg, Conn: conn, Log: log, Registry: reg, BusMetrics: bus.NewMetrics(reg), Health: &bus.Health{}, dial: dial,
+		EmbeddedNATS: embedded != nil}
 	conn.Metrics = env.BusMetrics
 	defer env.closeGitHub()
 	defer env.closeConns()

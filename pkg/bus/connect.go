@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -81,6 +82,20 @@ func Connect(o ConnOptions) (*Conn, error) {
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {
 			log.Info("nats reconnected", "url", c.ConnectedUrlRedacted())
+		}),
+		// Asynchronous errors go to the log, not to stderr as the client's
+		// own handler writes them; an in-process connection whose server
+		// is shutting down reports a closed pipe, which is no news.
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			level := slog.LevelWarn
+			if errors.Is(err, io.ErrClosedPipe) {
+				level = slog.LevelDebug
+			}
+			attrs := []any{"error", err}
+			if sub != nil {
+				attrs = append(attrs, "subject", sub.Subject)
+			}
+			log.Log(context.Background(), level, "nats asynchronous error", attrs...)
 		}),
 	}
 	if o.Creds != "" {

@@ -25,7 +25,19 @@ type Config struct {
 	// SpoolMaxBytes bounds the spool; 0 turns it off (a delivery JetStream
 	// cannot store is then answered 503).
 	SpoolMaxBytes int64 `envconfig:"INGRESS_SPOOL_MAX_BYTES" default:"268435456"`
+	// AnswerAfter says when a delivery is answered: once JetStream stored
+	// it ("jetstream"), or once the spool holds it, fsynced, and JetStream
+	// stores it moments later ("spool"). Default: spool in the all-in-one
+	// server on its embedded NATS (whose files are on the same disk),
+	// jetstream otherwise.
+	AnswerAfter string `envconfig:"INGRESS_ANSWER_AFTER"`
 }
+
+// Values of INGRESS_ANSWER_AFTER.
+const (
+	AnswerAfterJetStream = "jetstream"
+	AnswerAfterSpool     = "spool"
+)
 
 // LoadConfig reads Config from the environment.
 func LoadConfig() (Config, error) {
@@ -48,6 +60,9 @@ func (c Config) Validate() error {
 	if c.PublishTimeout <= 0 {
 		return errors.New("INGRESS_PUBLISH_TIMEOUT must be positive")
 	}
+	if c.AnswerAfter != "" && c.AnswerAfter != AnswerAfterJetStream && c.AnswerAfter != AnswerAfterSpool {
+		return fmt.Errorf("INGRESS_ANSWER_AFTER is %q; want %s or %s", c.AnswerAfter, AnswerAfterJetStream, AnswerAfterSpool)
+	}
 	if c.SpoolMaxBytes < 0 {
 		return errors.New("INGRESS_SPOOL_MAX_BYTES must not be negative (0 turns the spool off)")
 	}
@@ -56,6 +71,6 @@ func (c Config) Validate() error {
 
 // String never shows the secret.
 func (c Config) String() string {
-	return fmt.Sprintf("ingress.Config{WebhookSecret:[redacted] MaxBodyBytes:%d PublishTimeout:%s SpoolDir:%q SpoolMaxBytes:%d}",
-		c.MaxBodyBytes, c.PublishTimeout, c.SpoolDir, c.SpoolMaxBytes)
+	return fmt.Sprintf("ingress.Config{WebhookSecret:[redacted] MaxBodyBytes:%d PublishTimeout:%s SpoolDir:%q SpoolMaxBytes:%d AnswerAfter:%q}",
+		c.MaxBodyBytes, c.PublishTimeout, c.SpoolDir, c.SpoolMaxBytes, c.AnswerAfter)
 }

@@ -31,12 +31,19 @@ type liveIngress struct {
 // drain running) over an embedded JetStream server.
 func startIngress(t *testing.T, window time.Duration) *liveIngress {
 	t.Helper()
+	return startIngressEnv(t, window, false)
+}
+
+// startIngressEnv is startIngress as the all-in-one server on its embedded
+// NATS starts it (embedded), or as a service on an external NATS.
+func startIngressEnv(t *testing.T, window time.Duration, embedded bool) *liveIngress {
+	t.Helper()
 	t.Setenv("GITHUB_WEBHOOK_SECRET", secret)
 	t.Setenv("INGRESS_PUBLISH_TIMEOUT", "500ms")
 	t.Setenv("INGRESS_SPOOL_DIR", t.TempDir())
 	srv := bustest.StartWithWindow(t, window)
 	conn := srv.Connect()
-	env := &app.Env{Conn: conn, Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry()}
+	env := &app.Env{Conn: conn, Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), EmbeddedNATS: embedded}
 	svc, err := New(context.Background(), env)
 	if err != nil {
 		t.Fatal(err)

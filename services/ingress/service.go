@@ -4,6 +4,7 @@
 package ingress
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -49,6 +50,11 @@ func New(ctx context.Context, env *app.Env) (app.Service, error) {
 	if cfg.SpoolDir == "" && env.Config.DataDir != "" {
 		cfg.SpoolDir = filepath.Join(env.Config.DataDir, "ingress-spool")
 	}
+	if cfg.AnswerAfter == "" && env.EmbeddedNATS && cfg.SpoolMaxBytes > 0 {
+		// The embedded JetStream keeps its files on this machine's disk
+		// like the spool, so a delivery the spool holds is as safe.
+		cfg.AnswerAfter = AnswerAfterSpool
+	}
 	return NewService(cfg, store, env.Registry, env.Log.With("service", "ingress"))
 }
 
@@ -75,9 +81,13 @@ func openJetStreamStore(ctx context.Context, conn *bus.Conn, cfg Config) (*jetSt
 func NewService(cfg Config, store deliveryStore, reg prometheus.Registerer, log *slog.Logger) (*Service, error) {
 	h := &webhookHandler{cfg: cfg, store: store, metrics: newMetrics(reg), log: log, now: time.Now}
 	if cfg.SpoolDir == "" || cfg.SpoolMaxBytes <= 0 {
+		if cfg.AnswerAfter == AnswerAfterSpool {
+			return nil, errors.New("INGRESS_ANSWER_AFTER=spool needs the spool: set INGRESS_SPOOL_DIR and a positive INGRESS_SPOOL_MAX_BYTES")
+		}
 		log.Info("spool off: a delivery JetStream cannot store is answered 503")
 		return &Service{handler: h}, nil
 	}
+	h.answerAfterSpool = cfg.AnswerAfter == AnswerAfterSpool
 	sp, notes, err := openSpool(cfg.SpoolDir, cfg.SpoolMaxBytes)
 	if err != nil {
 		return nil, err
@@ -91,7 +101,8 @@ func NewService(cfg Config, store deliveryStore, reg prometheus.Registerer, log 
 	}
 	entries, bytes := sp.usage()
 	sp.onChange(entries, bytes)
-	log.Info("spool open", "dir", cfg.SpoolDir, "max_bytes", cfg.SpoolMaxBytes, "entries", entries, "bytes", bytes)
+	log.Info("spool open", "dir", cfg.SpoolDir, "max_bytes", cfg.SpoolMaxBytes, "entries", entries, "bytes", bytes,
+		"answer_after", cmp.Or(cfg.AnswerAfter, AnswerAfterJetStream))
 	h.spool = sp
 	return &Service{handler: h}, nil
 }
@@ -110,6 +121,12 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	defer s.handler.spool.close()
 	s.handler.drain(ctx)
+	// The listener has stopped: store what the spool still holds while
+	// NATS is up, so nothing accepted waits for the next start.
+	fctx, cancel := context.WithTimeout(context.Background(), s.handler.cfg.PublishTimeout)
+	defer cancel()
+	s.handler.flush(fctx)
+	_ = s.handler.spool.release(true)
 	return nil
 }
 
@@ -149,6 +166,14 @@ func (s *jetStreamStore) Store(ctx context.Context, subject string, env *events.
 		return false, err
 	}
 	return res.Duplicate, nil
+}
+
+func (s *jetStreamStore) StoreAsync(ctx context.Context, subject string, env *events.Envelope) func() (bool, error) {
+	wait := s.pub.PublishOnAsync(ctx, subject, env)
+	return func() (bool, error) {
+		res, err := wait()
+		return res.Duplicate, err
+	}
 }
 
 func (s *jetStreamStore) Remember(ctx context.Context, id string) error {

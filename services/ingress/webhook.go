@@ -45,10 +45,13 @@ var notStored = map[string]bool{
 }
 
 type webhookHandler struct {
-	cfg     Config
-	store   deliveryStore
-	spool   *spool // nil when off
-	metrics *metrics
+	cfg   Config
+	store deliveryStore
+	spool *spool // nil when off
+	// answerAfterSpool: a delivery is answered once the spool holds it
+	// (INGRESS_ANSWER_AFTER=spool), not once JetStream does.
+	answerAfterSpool bool
+	metrics          *metrics
 	// remembering counts the delivery ids being recorded after their
 	// answer went out.
 	remembering sync.WaitGroup
@@ -202,7 +205,41 @@ func (h *webhookHandler) handle(r *http.Request) answer {
 		return reply(http.StatusOK, "pong", attrs)
 	}
 	attrs = append(attrs, "action", head.Action)
+	if h.answerAfterSpool {
+		if a, ok := h.spoolFirst(r.Header, deliveryID, event, body, &head, attrs); ok {
+			return a
+		}
+	}
 	return h.store1(r.Context(), r.Header, deliveryID, event, body, &head, attrs)
+}
+
+// spoolFirst answers a delivery once the spool holds it (written, not
+// fsynced: see addUnsynced); the drain stores it on JetStream moments later. ok is false when the spool cannot
+// take it (full, or failing): the delivery is then stored on JetStream
+// before the answer, as without the spool.
+func (h *webhookHandler) spoolFirst(hdr http.Header, deliveryID, event string, body []byte, head *payloadHead, attrs []any) (answer, bool) {
+	err := h.spool.addUnsynced(&spooledDelivery{DeliveryID: deliveryID, Event: event, Headers: keptHeaders(hdr), ReceivedAt: h.now(),
+		Head: head, Body: body})
+	switch {
+	case err == nil:
+		return answer{status: http.StatusAccepted, msg: "accepted", attrs: attrs}, true
+	case errors.Is(err, errSpoolFull):
+		h.metrics.spoolFull.Inc()
+	default:
+		h.log.Error("spool failed; storing the delivery on JetStream before answering", append(attrs, "error", err)...)
+	}
+	return answer{}, false
+}
+
+// keptHeaders are the headers of hdr that are part of the delivery.
+func keptHeaders(hdr http.Header) http.Header {
+	kept := make(http.Header, len(hdr))
+	for k, v := range hdr {
+		if !notStored[k] {
+			kept[k] = v
+		}
+	}
+	return kept
 }
 
 // storeOutcome is what storing a delivery came to.
@@ -223,35 +260,55 @@ type stepError struct {
 func (e *stepError) Error() string { return e.step + ": " + e.err.Error() }
 func (e *stepError) Unwrap() error { return e.err }
 
-// deliver stores a verified delivery: it looks its id up, puts a large body
-// in the object store and publishes the delivery. The webhook handler and
-// the spool's drain both store through it. repo is set once known.
-func (h *webhookHandler) deliver(ctx context.Context, hdr http.Header, deliveryID, event string, body []byte, head *payloadHead,
-	received time.Time, repo *string) (storeOutcome, error) {
+// prepared is a delivery ready to publish.
+type prepared struct {
+	subject string
+	env     *events.Envelope
+}
+
+// prepare looks a verified delivery's id up and, unless it was stored
+// before (nil, nil), puts a large body in the object store and builds its
+// event. repo is set once known.
+func (h *webhookHandler) prepare(ctx context.Context, hdr http.Header, deliveryID, event string, body []byte, head *payloadHead,
+	received time.Time, repo *string) (*prepared, error) {
 	seen, err := h.store.Seen(ctx, deliveryID)
 	if err != nil {
-		return 0, &stepError{"looking up delivery id", err}
+		return nil, &stepError{"looking up delivery id", err}
 	}
 	if seen {
-		return outcomeSeen, nil
+		return nil, nil
 	}
 	var ref *events.BodyRef
 	if len(body) > events.InlineBodyLimit {
 		if ref, err = h.store.PutBody(ctx, deliveryID, body); err != nil {
-			return 0, &stepError{"storing body", err}
+			return nil, &stepError{"storing body", err}
 		}
 		body = nil
 	}
 	env, err := newDelivery(hdr, deliveryID, event, body, ref, head, received)
 	if err != nil {
-		return 0, fmt.Errorf("encoding delivery: %w", err)
+		return nil, fmt.Errorf("encoding delivery: %w", err)
 	}
 	if env.Repo != nil {
 		*repo = env.Repo.String()
 	}
 	// The subject comes from what was just parsed: events.Subject would
 	// decode the delivery (and its body) again.
-	dup, err := h.store.Store(ctx, events.GitHubSubject(event, head.Action, env.Repo), env)
+	return &prepared{subject: events.GitHubSubject(event, head.Action, env.Repo), env: env}, nil
+}
+
+// deliver stores a verified delivery: it looks its id up, puts a large body
+// in the object store and publishes the delivery. repo is set once known.
+func (h *webhookHandler) deliver(ctx context.Context, hdr http.Header, deliveryID, event string, body []byte, head *payloadHead,
+	received time.Time, repo *string) (storeOutcome, error) {
+	p, err := h.prepare(ctx, hdr, deliveryID, event, body, head, received, repo)
+	if err != nil {
+		return 0, err
+	}
+	if p == nil {
+		return outcomeSeen, nil
+	}
+	dup, err := h.store.Store(ctx, p.subject, p.env)
 	if err != nil {
 		return 0, &stepError{"publishing delivery", err}
 	}
@@ -296,13 +353,7 @@ func (h *webhookHandler) spoolOr503(hdr http.Header, deliveryID, event string, b
 	if h.spool == nil || !bus.IsUnavailable(err) {
 		return reply(http.StatusServiceUnavailable, "message bus unavailable; redeliver later", attrs)
 	}
-	kept := make(http.Header, len(hdr))
-	for k, v := range hdr {
-		if !notStored[k] {
-			kept[k] = v
-		}
-	}
-	d := &spooledDelivery{DeliveryID: deliveryID, Event: event, Headers: kept, ReceivedAt: received, Body: body}
+	d := &spooledDelivery{DeliveryID: deliveryID, Event: event, Headers: keptHeaders(hdr), ReceivedAt: received, Body: body}
 	if serr := h.spool.add(d); serr != nil {
 		if errors.Is(serr, errSpoolFull) {
 			h.metrics.spoolFull.Inc()
