@@ -116,7 +116,6 @@ func (h *webhookHandler) release() {
 
 // drainItem is one spooled delivery on its way to JetStream.
 type drainItem struct {
-	index   uint64
 	d       *spooledDelivery
 	head    payloadHead
 	attrs   []any
@@ -133,7 +132,7 @@ func (h *webhookHandler) drainSome(ctx context.Context, batch []spoolEntry) (int
 	items := make([]*drainItem, len(batch))
 	bodies := 0
 	for i, e := range batch {
-		it := &drainItem{index: e.index, d: e.d}
+		it := &drainItem{d: e.d}
 		items[i] = it
 		if e.err != nil {
 			h.log.Error("spooled delivery is damaged; removed", "index", e.index, "error", e.err)
