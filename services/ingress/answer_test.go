@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/tidwall/wal"
 
@@ -121,24 +120,8 @@ func waitCompacted(t *testing.T, svc *Service) {
 // deliveryOrder returns the delivery ids on the stream in stream order.
 func (l *liveIngress) deliveryOrder(t *testing.T) []string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cons, err := l.conn.JS.OrderedConsumer(ctx, events.StreamGitHub, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for total := l.stored(t); uint64(len(out)) < total; {
-		m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		env, err := events.Decode(m.Data())
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, env.ID)
-	}
+	l.eachDelivery(t, func(_ context.Context, env *events.Envelope) { out = append(out, env.ID) })
 	return out
 }
 
@@ -350,6 +333,34 @@ func TestSpoolLegacyLayout(t *testing.T) {
 	sp.markStored(batch[1])
 	if _, err := os.Stat(filepath.Join(dir, "00000000000000000001")); !os.IsNotExist(err) {
 		t.Fatalf("the old log's file is still there: %v", err)
+	}
+}
+
+// An empty old log (nothing to store) goes when the spool is idle.
+func TestSpoolEmptyLegacyLogGoes(t *testing.T) {
+	dir := t.TempDir()
+	l, err := wal.Open(dir, &wal.Options{SegmentSize: spoolSegmentSize, AllowEmpty: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = l.Close()
+	seg := filepath.Join(dir, "00000000000000000001")
+	if _, err := os.Stat(seg); err != nil {
+		t.Fatalf("the wal wrote no file for an empty log: %v", err)
+	}
+	sp, _, err := openSpool(dir, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.close()
+	if !sp.storedLeft() {
+		t.Fatal("the empty old log is not counted as something to delete")
+	}
+	if err := sp.release(false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(seg); !os.IsNotExist(err) || sp.storedLeft() {
+		t.Fatalf("the empty old log is still there (%v), stored left %v", err, sp.storedLeft())
 	}
 }
 

@@ -26,8 +26,8 @@ type Config struct {
 	// cannot store is then answered 503).
 	SpoolMaxBytes int64 `envconfig:"INGRESS_SPOOL_MAX_BYTES" default:"268435456"`
 	// AnswerAfter says when a delivery is answered: once JetStream stored
-	// it ("jetstream"), or once the spool holds it, fsynced, and JetStream
-	// stores it moments later ("spool"). Default: spool in the all-in-one
+	// it ("jetstream"), or once the spool holds it (written, not fsynced)
+	// and JetStream stores it moments later ("spool"). Default: spool in the all-in-one
 	// server on its embedded NATS (whose files are on the same disk),
 	// jetstream otherwise.
 	AnswerAfter string `envconfig:"INGRESS_ANSWER_AFTER"`

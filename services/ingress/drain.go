@@ -40,8 +40,8 @@ func (h *webhookHandler) drain(ctx context.Context) {
 	pause := drainPauseMin
 	waiting := false // logged that JetStream is still unavailable
 	for {
-		batch := h.spool.pending(drainBatch)
-		if len(batch) == 0 {
+		n, empty, err := h.drainNext(ctx)
+		if empty {
 			h.release()
 			var retry <-chan time.Time
 			if h.spool.storedLeft() {
@@ -55,14 +55,12 @@ func (h *webhookHandler) drain(ctx context.Context) {
 			}
 			continue
 		}
-		n, err := h.drainSome(ctx, batch)
 		if n > 0 {
 			if waiting {
 				h.log.Info("JetStream available again; storing spooled deliveries")
 			}
 			waiting = false
 			pause = drainPauseMin
-			h.spool.markStored(batch[n-1])
 		}
 		switch {
 		case err == nil:
@@ -90,13 +88,9 @@ func (h *webhookHandler) drain(ctx context.Context) {
 // is done; what is left is stored at the next start.
 func (h *webhookHandler) flush(ctx context.Context) {
 	for ctx.Err() == nil {
-		batch := h.spool.pending(drainBatch)
-		if len(batch) == 0 {
+		_, empty, err := h.drainNext(ctx)
+		if empty {
 			return
-		}
-		n, err := h.drainSome(ctx, batch)
-		if n > 0 {
-			h.spool.markStored(batch[n-1])
 		}
 		if err != nil {
 			left, _ := h.spool.usage()
@@ -104,6 +98,20 @@ func (h *webhookHandler) flush(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// drainNext stores the next batch of the spool and marks what it stored;
+// n is how many entries it handled, empty that there were none.
+func (h *webhookHandler) drainNext(ctx context.Context) (n int, empty bool, err error) {
+	batch := h.spool.pending(drainBatch)
+	if len(batch) == 0 {
+		return 0, true, nil
+	}
+	n, err = h.drainSome(ctx, batch)
+	if n > 0 {
+		h.spool.markStored(batch[n-1])
+	}
+	return n, false, err
 }
 
 // release lets the stored entries of an idle spool go, logging a failure
@@ -121,7 +129,6 @@ type drainItem struct {
 	attrs   []any
 	p       *prepared // nil: dropped, or its id is known
 	dropped bool
-	outcome storeOutcome
 	err     error
 }
 
@@ -177,9 +184,6 @@ func (h *webhookHandler) drainSome(ctx context.Context, batch []spoolEntry) (int
 		if it.err != nil && !errors.As(it.err, &step) {
 			h.log.Error("spooled delivery cannot be stored; removed", append(it.attrs, "error", it.err)...)
 			it.dropped, it.err = true, nil
-		}
-		if it.err == nil && it.p == nil && !it.dropped {
-			it.outcome = outcomeSeen
 		}
 	})
 	n := done(items)
@@ -264,12 +268,10 @@ func (h *webhookHandler) publish(ctx context.Context, items []*drainItem) {
 			if it.p == nil {
 				continue
 			}
-			dup, err := h.store.Store(ctx, it.p.subject, it.p.env)
-			if err != nil {
+			if _, err := h.store.Store(ctx, it.p.subject, it.p.env); err != nil {
 				it.err = &stepError{"publishing delivery", err}
 				return
 			}
-			it.outcome = storedOrDuplicate(dup)
 		}
 		return
 	}
@@ -283,18 +285,9 @@ func (h *webhookHandler) publish(ctx context.Context, items []*drainItem) {
 		if waits[i] == nil {
 			continue
 		}
-		dup, err := waits[i]()
-		if err != nil {
+		if _, err := waits[i](); err != nil {
+			// The rest are awaited all the same, and stored again later.
 			it.err = &stepError{"publishing delivery", err}
-			continue // the rest are awaited all the same, and stored again later
 		}
-		it.outcome = storedOrDuplicate(dup)
 	}
-}
-
-func storedOrDuplicate(dup bool) storeOutcome {
-	if dup {
-		return outcomeDuplicate
-	}
-	return outcomeStored
 }

@@ -185,23 +185,8 @@ func waitSpoolEmpty(t *testing.T, svc *Service) {
 // by delivery id; a delivery stored twice fails the test.
 func (l *liveIngress) deliveredBodies(t *testing.T) map[string]string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cons, err := l.conn.JS.OrderedConsumer(ctx, events.StreamGitHub, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	total := l.stored(t)
 	out := map[string]string{}
-	for uint64(len(out)) < total {
-		m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
-		if err != nil {
-			t.Fatal(err)
-		}
-		env, err := events.Decode(m.Data())
-		if err != nil {
-			t.Fatal(err)
-		}
+	l.eachDelivery(t, func(ctx context.Context, env *events.Envelope) {
 		var d events.GitHubDelivery
 		if err := env.DecodeData(&d); err != nil {
 			t.Fatal(err)
@@ -213,8 +198,30 @@ func (l *liveIngress) deliveredBodies(t *testing.T) map[string]string {
 			t.Fatalf("delivery %s stored twice", d.DeliveryID)
 		}
 		out[d.DeliveryID] = string(d.Body)
-	}
+	})
 	return out
+}
+
+// eachDelivery calls f with every event on the GITHUB stream, in order.
+func (l *liveIngress) eachDelivery(t *testing.T, f func(context.Context, *events.Envelope)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cons, err := l.conn.JS.OrderedConsumer(ctx, events.StreamGitHub, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, total := uint64(0), l.stored(t); n < total; n++ {
+		m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := events.Decode(m.Data())
+		if err != nil {
+			t.Fatal(err)
+		}
+		f(ctx, env)
+	}
 }
 
 // A 25 MiB delivery (GitHub's maximum) is stored and reaches a consumer byte

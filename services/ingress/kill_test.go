@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -19,18 +23,24 @@ import (
 	"github.com/telefonistka/telefonistka/pkg/events"
 )
 
-// The child of TestDrainSurvivesKill: ingress draining its spool into the
-// parent's NATS server until it is killed.
+// The child of TestDrainSurvivesKill and TestAnswerAfterSpoolSurvivesKill:
+// ingress draining its spool into the parent's NATS server until it is
+// killed; with SPOOL_CHILD_LISTEN it also answers webhooks there, once its
+// spool holds them.
 func TestDrainChildProcess(t *testing.T) {
 	url, dir := os.Getenv("SPOOL_CHILD_NATS"), os.Getenv("SPOOL_CHILD_DIR")
 	if url == "" {
 		t.Skip("run by TestDrainSurvivesKill")
 	}
+	listen := os.Getenv("SPOOL_CHILD_LISTEN")
 	conn, err := bus.Connect(bus.ConnOptions{URL: url, Name: "spool-child"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := Config{WebhookSecret: secret, MaxBodyBytes: 1 << 25, PublishTimeout: 2 * time.Second, SpoolDir: dir, SpoolMaxBytes: 1 << 30}
+	if listen != "" {
+		cfg.AnswerAfter = AnswerAfterSpool
+	}
 	store, err := openJetStreamStore(context.Background(), conn, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +49,85 @@ func TestDrainChildProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if listen != "" {
+		r := chi.NewRouter()
+		s.Routes(r)
+		go func() { _ = http.ListenAndServe(listen, r) }()
+	}
 	_ = s.Run(context.Background()) // until killed
+}
+
+// Ingress answering once its spool holds a delivery (the all-in-one
+// server's default), killed with SIGKILL again and again while webhooks
+// arrive, stores every delivery it answered 202 exactly once: an answered
+// append survives the process.
+func TestAnswerAfterSpoolSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills processes")
+	}
+	srv := bustest.Start(t)
+	l := &liveIngress{srv: srv, conn: srv.Connect()}
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	l.url = "http://" + addr + "/webhook"
+	start := func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestDrainChildProcess$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "SPOOL_CHILD_NATS="+srv.URL(), "SPOOL_CHILD_DIR="+dir, "SPOOL_CHILD_LISTEN="+addr)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	client := &http.Client{Timeout: 2 * time.Second}
+	post := func(id string) bool {
+		r, _ := http.NewRequest(http.MethodPost, l.url, strings.NewReader(prBody))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("X-GitHub-Event", "pull_request")
+		r.Header.Set("X-GitHub-Delivery", id)
+		r.Header.Set("X-Hub-Signature-256", Sign([]byte(secret), []byte(prBody)))
+		resp, err := client.Do(r)
+		if err != nil {
+			return false // not answered: GitHub shows a failed delivery
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusAccepted
+	}
+	var accepted []string
+	seq := 0
+	const kills = 8
+	for k := 0; k <= kills; k++ {
+		cmd := start()
+		until := time.Now().Add(time.Duration(150+rand.IntN(250)) * time.Millisecond)
+		for time.Now().Before(until) || (k == kills && len(accepted) == 0) {
+			seq++
+			if id := fmt.Sprintf("k%d-%04d", k, seq); post(id) {
+				accepted = append(accepted, id)
+			}
+		}
+		if k < kills {
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			_ = cmd.Wait()
+			continue
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for l.stored(t) < uint64(len(accepted)) && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // a duplicate would land now
+	got := l.deliveredBodies(t)        // fails on a delivery stored twice
+	for _, id := range accepted {
+		if got[id] != prBody {
+			t.Fatalf("delivery %s answered 202 and not stored (%d answered, %d stored)", id, len(accepted), len(got))
+		}
+	}
+	t.Logf("%d deliveries answered 202 through %d kills, each stored once (%d sent)", len(accepted), kills, seq)
 }
 
 // Ingress killed with SIGKILL again and again while it drains its spool

@@ -587,6 +587,19 @@ const releaseEvery = 250 * time.Millisecond
 func (s *spool) release(force bool) error {
 	s.wmu.Lock()
 	s.mu.Lock()
+	// Older generations with nothing left to store (an empty one a restart
+	// found) go first.
+	var gone []*generation
+	for !s.closed && len(s.gens) > 1 && s.done == s.gens[0].last+1 {
+		gone = append(gone, s.gens[0])
+		s.gens = s.gens[1:]
+		s.done = s.gens[0].first
+	}
+	if len(gone) > 0 {
+		s.forget(gone)
+		s.changed()
+		defer s.remove(gone)
+	}
 	g := s.gens[len(s.gens)-1]
 	if s.closed || len(s.gens) > 1 || s.done != g.last+1 || g.entries() == 0 ||
 		(!force && time.Since(s.released) < releaseEvery) {

@@ -345,15 +345,22 @@ func TestReadyWithoutBus(t *testing.T) {
 	}
 }
 
-// BenchmarkSpoolAdd is one fsynced append of a 5 KB push (what a webhook
-// answered 202 (spooled) waits for on top of the failed store).
-func BenchmarkSpoolAdd(b *testing.B) {
+// benchSpool opens a spool for a benchmark, closed when it ends, and
+// returns a 5 KB push to append.
+func benchSpool(b *testing.B) (*spool, *spooledDelivery) {
+	b.Helper()
 	sp, _, err := openSpool(b.TempDir(), 1<<40)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer sp.close()
-	d := &spooledDelivery{DeliveryID: "d", Event: "push", Headers: http.Header{"Content-Type": {"application/json"}}, Body: []byte(benchPush())}
+	b.Cleanup(sp.close)
+	return sp, &spooledDelivery{DeliveryID: "d", Event: "push", Headers: http.Header{"Content-Type": {"application/json"}}, Body: []byte(benchPush())}
+}
+
+// BenchmarkSpoolAdd is one fsynced append of a 5 KB push (what a webhook
+// answered 202 (spooled) waits for on top of the failed store).
+func BenchmarkSpoolAdd(b *testing.B) {
+	sp, d := benchSpool(b)
 	b.SetBytes(int64(len(d.Body)))
 	for b.Loop() {
 		if err := sp.add(d); err != nil {
@@ -365,12 +372,7 @@ func BenchmarkSpoolAdd(b *testing.B) {
 // BenchmarkSpoolAddConcurrent is 64 webhooks appending 5 KB pushes at
 // once: appends that arrive together share a write and an fsync.
 func BenchmarkSpoolAddConcurrent(b *testing.B) {
-	sp, _, err := openSpool(b.TempDir(), 1<<40)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sp.close()
-	d := &spooledDelivery{DeliveryID: "d", Event: "push", Headers: http.Header{"Content-Type": {"application/json"}}, Body: []byte(benchPush())}
+	sp, d := benchSpool(b)
 	b.SetBytes(int64(len(d.Body)))
 	b.SetParallelism(32) // 64 goroutines on 2 cores
 	b.RunParallel(func(pb *testing.PB) {
@@ -387,12 +389,7 @@ func BenchmarkSpoolAddConcurrent(b *testing.B) {
 // marked stored, removed from the log in bulk; JetStream excluded), in
 // batches as the drain takes them.
 func BenchmarkSpoolDrain(b *testing.B) {
-	sp, _, err := openSpool(b.TempDir(), 1<<40)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer sp.close()
-	d := &spooledDelivery{DeliveryID: "d", Event: "push", Headers: http.Header{"Content-Type": {"application/json"}}, Body: []byte(benchPush())}
+	sp, d := benchSpool(b)
 	for range b.N {
 		if err := sp.add(d); err != nil {
 			b.Fatal(err)

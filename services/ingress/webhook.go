@@ -214,18 +214,17 @@ func (h *webhookHandler) handle(r *http.Request) answer {
 }
 
 // spoolFirst answers a delivery once the spool holds it (written, not
-// fsynced: see addUnsynced); the drain stores it on JetStream moments later. ok is false when the spool cannot
-// take it (full, or failing): the delivery is then stored on JetStream
-// before the answer, as without the spool.
+// fsynced: see addUnsynced); the drain stores it on JetStream moments
+// later. ok is false when the spool cannot take it (full, or failing): the
+// delivery is then stored on JetStream before the answer, as without the
+// spool (and counted as refused by a full spool only if that fails too).
 func (h *webhookHandler) spoolFirst(hdr http.Header, deliveryID, event string, body []byte, head *payloadHead, attrs []any) (answer, bool) {
 	err := h.spool.addUnsynced(&spooledDelivery{DeliveryID: deliveryID, Event: event, Headers: keptHeaders(hdr), ReceivedAt: h.now(),
 		Head: head, Body: body})
 	switch {
 	case err == nil:
 		return answer{status: http.StatusAccepted, msg: "accepted", attrs: attrs}, true
-	case errors.Is(err, errSpoolFull):
-		h.metrics.spoolFull.Inc()
-	default:
+	case !errors.Is(err, errSpoolFull):
 		h.log.Error("spool failed; storing the delivery on JetStream before answering", append(attrs, "error", err)...)
 	}
 	return answer{}, false
